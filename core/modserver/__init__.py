@@ -1,0 +1,20 @@
+"""modserver: a tiny plugin core for a modular Jupyter server.
+
+The core knows plugins, services, settings, routes, middleware, lifespan, the CLI and
+serving; everything Jupyter-specific lives in plugins found through entry points.
+"""
+
+from modserver.app import create_app, lifespan_of
+from modserver.plugin import Plugin, PluginContext, hookimpl, hookspec
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Plugin",
+    "PluginContext",
+    "__version__",
+    "create_app",
+    "hookimpl",
+    "hookspec",
+    "lifespan_of",
+]

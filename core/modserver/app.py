@@ -1,0 +1,289 @@
+"""Assemble the ASGI app: plugins, settings, services, routes and middleware, composed once.
+
+``create_app`` is the embedding entry point; ``modserver run`` uses the same function.
+The request path, outermost first: activity/services middleware, each plugin's middleware
+in dependency order, then the routes (core routes and every plugin's, under base_url).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pluggy
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute, Mount
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from modserver import hookspecs
+from modserver.core_routes import core_routes
+from modserver.errors import handle_http_exception, handle_unexpected
+from modserver.lifecycle import call_plugin_hook, run_plugins
+from modserver.markers import PROJECT_NAME
+from modserver.plugin import Plugin, PluginContext, ServerControl
+from modserver.plugins import InstalledPlugin, PluginError, discover, resolve
+from modserver.routing import SERVICES_SCOPE_KEY, describe, is_guarded, route_keys
+from modserver.services import ServiceRegistry, ServiceView
+from modserver.settings import (
+    CORE,
+    CoreSettings,
+    RawSettings,
+    SettingsError,
+    gather,
+    validate_core,
+    validate_section,
+)
+
+log = logging.getLogger("modserver")
+
+STATUS_PATH = "api/status"
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(eq=False)
+class Modserver:
+    """One assembled server: its settings, plugins (in order), services and state."""
+
+    settings: CoreSettings
+    raw_settings: RawSettings
+    plugins: list[Plugin]
+    contexts: dict[str, PluginContext]
+    plugin_manager: pluggy.PluginManager
+    services: ServiceRegistry
+    control: ServerControl = field(default_factory=ServerControl)
+    started: datetime | None = None
+    last_activity: datetime = field(default_factory=utcnow)
+
+    def lifespan(self) -> AbstractAsyncContextManager[None]:
+        """Start every plugin; on exit stop them in reverse order."""
+        return run_plugins(
+            self.plugin_manager,
+            [(p, self.contexts[p.name]) for p in self.plugins],
+            shutdown_timeout=self.settings.shutdown_timeout,
+            on_started=self._mark_started,
+        )
+
+    def _mark_started(self) -> None:
+        self.started = self.last_activity = utcnow()
+
+    def status(self) -> dict[str, Any]:
+        """The ``/api/status`` body: core fields plus every plugin's contribution."""
+        fields: dict[str, Any] = {}
+        last = self.last_activity
+        for plugin in self.plugins:
+            extra = call_plugin_hook(
+                self.plugin_manager, plugin, "modserver_status", context=self.contexts[plugin.name]
+            )
+            for key, value in (extra or {}).items():
+                if key == "last_activity" and isinstance(value, datetime):
+                    last = max(last, value)
+                else:
+                    fields[key] = value
+        started = self.started or self.last_activity
+        return {"started": _iso(started), "last_activity": _iso(last), **fields}
+
+    def openapi(self) -> dict[str, Any]:
+        """The OpenAPI document of the core and every enabled plugin."""
+        from modserver import __version__
+        from modserver.openapi import merge
+
+        fragments = []
+        for plugin in self.plugins:
+            fragment = call_plugin_hook(
+                self.plugin_manager, plugin, "modserver_openapi", context=self.contexts[plugin.name]
+            )
+            if fragment:
+                fragments.append((plugin.name, fragment))
+        return merge(__version__, fragments)
+
+    def open_url(self, url: str) -> str:
+        """The URL to print for users: plugins may add a token or a landing path."""
+        result = self.plugin_manager.hook.modserver_open_url(url=url)
+        return str(result) if result else url
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+class _ScopeMiddleware:
+    """Outermost: lets guarded routes find the services, and records API activity."""
+
+    def __init__(self, app: ASGIApp, server: Modserver) -> None:
+        self.app = app
+        self.server = server
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            scope[SERVICES_SCOPE_KEY] = self.server.services
+            if not scope["path"].endswith(STATUS_PATH):
+                self.server.last_activity = utcnow()
+        await self.app(scope, receive, send)
+
+
+def build(raw: RawSettings, installed: Mapping[str, InstalledPlugin] | None = None) -> Modserver:
+    """Validate settings, select and load plugins, and create their contexts.
+
+    Raises ``SettingsError`` or ``PluginError`` before anything starts.
+    """
+    core = validate_core(raw)
+    logging.getLogger("modserver").setLevel(core.log_level.upper())
+    available = dict(installed) if installed is not None else discover()
+    plugins = resolve(core.plugins, available)
+    _check_sections(raw, plugins, available)
+
+    pm = pluggy.PluginManager(PROJECT_NAME)
+    pm.add_hookspecs(hookspecs)
+    for plugin in plugins:
+        if plugin.hookspecs is not None:
+            pm.add_hookspecs(plugin.hookspecs)  # type: ignore[arg-type]
+    registry = ServiceRegistry()
+    control = ServerControl()
+    contexts: dict[str, PluginContext] = {}
+    for plugin in plugins:
+        pm.register(plugin, name=plugin.name)
+        section = validate_section(plugin.settings, raw, plugin.name) if plugin.settings else None
+        contexts[plugin.name] = PluginContext(
+            name=plugin.name,
+            settings=section,
+            core=core,
+            services=ServiceView(
+                registry, plugin.name, plugin.provides, plugin.requires, plugin.optional
+            ),
+            hook=pm.hook,
+            log=logging.getLogger(f"modserver.{plugin.name}"),
+            server=control,
+        )
+    return Modserver(core, raw, plugins, contexts, pm, registry, control)
+
+
+def _check_sections(
+    raw: RawSettings, plugins: list[Plugin], installed: Mapping[str, InstalledPlugin]
+) -> None:
+    enabled = {p.name: p for p in plugins}
+    for section in raw.values:
+        if section == CORE:
+            continue
+        if section in enabled and enabled[section].settings is None:
+            raise SettingsError(f"plugin {section!r} has no settings, but [{section}] sets some")
+        if section not in installed:
+            where = raw.origin(section, next(iter(raw.values[section])))
+            raise SettingsError(
+                f"settings section [{section}] (from {where}) names no installed plugin; "
+                f"installed: {', '.join(installed) or 'none'}"
+            )
+
+
+def assemble(server: Modserver, *, manage_lifespan: bool = True) -> Starlette:
+    """Compose the Starlette app of an already built server."""
+    routes = _collect_routes(server)
+    if server.settings.base_url != "/":
+        routes = [Mount(server.settings.base_url.rstrip("/"), routes=routes)]
+    middleware = [Middleware(_ScopeMiddleware, server=server)]
+    for plugin in server.plugins:
+        contributed = call_plugin_hook(
+            server.plugin_manager,
+            plugin,
+            "modserver_middleware",
+            context=server.contexts[plugin.name],
+        )
+        middleware.extend(contributed or [])
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with server.lifespan():
+            yield
+
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        exception_handlers={HTTPException: handle_http_exception, Exception: handle_unexpected},
+        lifespan=lifespan if manage_lifespan else None,
+    )
+    app.state.modserver = server
+    return app
+
+
+def _collect_routes(server: Modserver) -> list[BaseRoute]:
+    owners: dict[str, str] = {}
+    routes: list[BaseRoute] = []
+    for owner, contributed in [("core", core_routes(server)), *_plugin_routes(server)]:
+        for item in contributed:
+            if owner != "core" and not is_guarded(item):
+                raise PluginError(
+                    f"plugin {owner!r} contributed route {describe(item)} without a guard: "
+                    "build it with modserver.routing.route/websocket_route/mount"
+                )
+            for key in route_keys(item):
+                if key in owners:
+                    raise PluginError(
+                        f"route {key} is contributed by both {owners[key]!r} and {owner!r}: "
+                        "disable one of the plugins"
+                    )
+                owners[key] = owner
+            routes.append(item)
+    return routes
+
+
+def _plugin_routes(server: Modserver) -> list[tuple[str, list[BaseRoute]]]:
+    result = []
+    for plugin in server.plugins:
+        contributed = call_plugin_hook(
+            server.plugin_manager, plugin, "modserver_routes", context=server.contexts[plugin.name]
+        )
+        result.append((plugin.name, list(contributed or [])))
+    return result
+
+
+def create_app(
+    *,
+    plugins: list[str] | None = None,
+    settings: Mapping[str, Any] | None = None,
+    config_file: str | Path | None = None,
+    use_env: bool = True,
+    manage_lifespan: bool = True,
+) -> Starlette:
+    """Build modserver as an ASGI app, for embedding in another application.
+
+    ``settings`` takes core keys at the top level and plugin sections as nested dicts,
+    e.g. ``{"root_dir": "/srv/notebooks", "auth": {"token": "..."}}``; they override the
+    config file and the environment. With ``manage_lifespan`` the app runs its plugins
+    in its own ASGI lifespan; when mounting it inside a host app, whose router does not
+    run a mounted app's lifespan, enter ``lifespan_of(app)`` from the host's lifespan.
+    """
+    raw = gather(
+        config_file=Path(config_file) if config_file else None,
+        env=None if use_env else {},
+    )
+    for key, value in (settings or {}).items():
+        if isinstance(value, Mapping) and key not in CoreSettings.model_fields:
+            for sub_key, sub_value in value.items():
+                raw.set(key, sub_key, sub_value, "create_app")
+        else:
+            raw.set(CORE, key, value, "create_app")
+    if plugins is not None:
+        raw.set(CORE, "plugins", plugins, "create_app")
+    return assemble(build(raw), manage_lifespan=manage_lifespan)
+
+
+def server_of(app: Starlette) -> Modserver:
+    """The ``Modserver`` behind an app made by ``create_app``."""
+    server = getattr(app.state, "modserver", None)
+    if not isinstance(server, Modserver):
+        raise TypeError("not an app made by modserver.create_app")
+    return server
+
+
+def lifespan_of(app: Starlette) -> AbstractAsyncContextManager[None]:
+    """The plugins' lifespan of a modserver app, for a host app's lifespan to enter."""
+    return server_of(app).lifespan()

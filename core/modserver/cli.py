@@ -1,0 +1,204 @@
+"""The ``modserver`` command: run, plugins, config show, list, and plugin-added commands.
+
+Errors in settings or plugin selection exit with status 2 and one line naming the key or
+plugin and the fix; a plugin failing at startup exits 1. Never a traceback for user error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from modserver.plugins import PluginError
+from modserver.settings import CORE, RawSettings, SettingsError, gather
+
+USAGE_ERROR = 2
+
+
+@dataclass(frozen=True)
+class Command:
+    """A subcommand contributed by a plugin (hook ``modserver_commands``)."""
+
+    name: str
+    help: str
+    run: Callable[[list[str]], int]
+
+
+def _settings_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port (default 8888, or the next free one)")
+    parser.add_argument("--root-dir", dest="root_dir", help="folder to serve (default: cwd)")
+    parser.add_argument("--base-url", dest="base_url", help="URL prefix, e.g. /jupyter/")
+    parser.add_argument("--plugins", help="comma-separated plugins to enable (default: all)")
+    parser.add_argument("--config", type=Path, help="TOML config file (default ./modserver.toml)")
+    parser.add_argument("--log-level", dest="log_level", help="debug, info, warning, error")
+    parser.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="set any setting, e.g. --set auth.token=abc (repeatable)",
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    from modserver import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="modserver", description="A plugin-based, modular Jupyter server."
+    )
+    parser.add_argument("--version", action="version", version=f"modserver {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _settings_arguments(commands.add_parser("run", help="start the server"))
+    _settings_arguments(commands.add_parser("plugins", help="list installed plugins"))
+    config = commands.add_parser("config", help="show effective settings")
+    config_commands = config.add_subparsers(dest="config_command", metavar="show")
+    _settings_arguments(config_commands.add_parser("show", help="effective settings as TOML"))
+    _settings_arguments(commands.add_parser("list", help="list running servers"))
+    return parser
+
+
+def _raw_settings(args: argparse.Namespace) -> RawSettings:
+    flags = {
+        key: getattr(args, key)
+        for key in ("host", "port", "root_dir", "base_url", "plugins", "log_level")
+    }
+    return gather(config_file=args.config, cli=flags, cli_sets=args.sets)
+
+
+def _setup_logging(level: str = "info") -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="[%(levelname).1s %(asctime)s %(name)s] %(message)s",
+        datefmt="%H:%M:%S",
+        stream=sys.stderr,
+    )
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """``modserver run``: build, then serve until stopped."""
+    from modserver.app import assemble, build
+    from modserver.server import run
+
+    raw = _raw_settings(args)
+    _setup_logging(str(raw.section(CORE).get("log_level", "info")))
+    server = build(raw)
+    return run(server, assemble(server, manage_lifespan=False))
+
+
+def cmd_plugins(args: argparse.Namespace) -> int:
+    """``modserver plugins``: every installed plugin and whether it would be enabled."""
+    from modserver.plugins import discover, load, resolve
+    from modserver.settings import validate_core
+
+    core = validate_core(_raw_settings(args))
+    installed = discover()
+    enabled = {p.name for p in resolve(core.plugins, installed)}
+    rows = [("NAME", "VERSION", "PROVIDES", "REQUIRES", "ENABLED")]
+    for name, item in installed.items():
+        plugin = load(item)
+        rows.append(
+            (
+                name,
+                plugin.version,
+                ", ".join(i.__name__ for i in plugin.provides) or "-",
+                ", ".join(i.__name__ for i in plugin.requires) or "-",
+                "yes" if name in enabled else "no",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        print("  ".join(cells).rstrip())
+    return 0
+
+
+def cmd_config_show(args: argparse.Namespace) -> int:
+    """``modserver config show``: effective settings as TOML, each with its source."""
+    from modserver.app import build
+
+    raw = _raw_settings(args)
+    server = build(raw)
+    sections: list[tuple[str, dict[str, Any]]] = [(CORE, server.settings.model_dump(mode="json"))]
+    for plugin in server.plugins:
+        section = server.contexts[plugin.name].settings
+        if section is not None:
+            sections.append((plugin.name, section.model_dump(mode="json")))
+    for name, values in sections:
+        if name != CORE:
+            print(f"\n[{name}]")
+        for key, value in values.items():
+            line = (
+                tomli_w.dumps({key: value}).strip() if value is not None else f"# {key} = (unset)"
+            )
+            print(f"{line}  # {raw.origin(name, key)}")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """``modserver list``: running servers recorded in the runtime folder."""
+    from modserver.runtime_file import running_servers
+    from modserver.settings import validate_core
+
+    servers = running_servers(validate_core(_raw_settings(args)).runtime_dir)
+    if not servers:
+        print("no running servers")
+    for info in servers:
+        print(f"{info.get('open_url', info.get('url'))} :: {info.get('root_dir')}")
+    return 0
+
+
+def _plugin_command(name: str) -> Command | None:
+    """Find a subcommand that an installed plugin contributes."""
+    import pluggy
+
+    from modserver import hookspecs
+    from modserver.markers import PROJECT_NAME
+    from modserver.plugins import discover, load
+
+    pm = pluggy.PluginManager(PROJECT_NAME)
+    pm.add_hookspecs(hookspecs)
+    for item in discover().values():
+        pm.register(load(item), name=item.name)
+    for commands in pm.hook.modserver_commands():
+        for command in commands or []:
+            if command.name == name:
+                return command  # type: ignore[no-any-return]
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``modserver`` command."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    core_commands = {"run", "plugins", "config", "list"}
+    try:
+        if argv and not argv[0].startswith("-") and argv[0] not in core_commands:
+            command = _plugin_command(argv[0])
+            if command is not None:
+                return command.run(argv[1:])
+        args = _parser().parse_args(argv)
+        if args.command == "run":
+            return cmd_run(args)
+        if args.command == "plugins":
+            return cmd_plugins(args)
+        if args.command == "config" and args.config_command == "show":
+            return cmd_config_show(args)
+        if args.command == "list":
+            return cmd_list(args)
+        _parser().print_help()
+        return USAGE_ERROR
+    except (SettingsError, PluginError) as exc:
+        print(f"modserver: error: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""The core's own routes: ``GET /api`` (version, public) and ``GET /api/status``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute
+
+from modserver.errors import json_error
+from modserver.routing import route
+
+if TYPE_CHECKING:
+    from modserver.app import Modserver
+
+
+def core_routes(server: Modserver) -> list[BaseRoute]:
+    """Routes every modserver serves, whatever plugins are enabled."""
+    from modserver import __version__
+
+    async def api_version(request: Request) -> JSONResponse:
+        return JSONResponse({"version": __version__})
+
+    async def api_status(request: Request) -> JSONResponse:
+        return JSONResponse(server.status())
+
+    async def api_spec(request: Request) -> Response:
+        import yaml
+
+        text = yaml.safe_dump(server.openapi(), sort_keys=False, allow_unicode=True)
+        return Response(text, media_type="application/yaml")
+
+    async def api_shutdown(request: Request) -> Response:
+        if not server.control.request_shutdown():
+            return json_error(409, "This server is embedded in another app and cannot stop itself")
+        return JSONResponse({"message": "Shutting down"}, status_code=202)
+
+    return [
+        route("/api", api_version, public=True),
+        route("/api/status", api_status, resource="api"),
+        route("/api/spec.yaml", api_spec, resource="api"),
+        # execute on "server": owners only (editors may write but never run or stop things).
+        route("/api/shutdown", api_shutdown, methods=["POST"], resource="server", action="execute"),
+    ]

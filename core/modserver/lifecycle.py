@@ -1,0 +1,105 @@
+"""Start plugins in dependency order inside one task group; stop them in reverse.
+
+A plugin that fails to start stops everything already started (reverse order) and
+surfaces as one ``PluginStartupError`` naming it. Each shutdown is bounded in time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from types import TracebackType
+from typing import Any
+
+import anyio
+import pluggy
+
+from modserver.plugin import Plugin, PluginContext
+
+log = logging.getLogger("modserver.lifecycle")
+
+
+class PluginStartupError(Exception):
+    """A plugin raised while starting; everything started before it was shut down."""
+
+    def __init__(self, plugin: str, error: BaseException) -> None:
+        self.plugin = plugin
+        self.error = error
+        super().__init__(f"plugin {plugin!r} failed to start: {type(error).__name__}: {error}")
+
+
+def call_plugin_hook(
+    pm: pluggy.PluginManager, plugin: Plugin, hook_name: str, **kwargs: Any
+) -> Any:
+    """Call one plugin's implementation of a hook (None if it has none).
+
+    Calling plugins one by one keeps dependency order and lets errors name the plugin.
+    """
+    caller = getattr(pm.hook, hook_name)
+    for impl in caller.get_hookimpls():
+        if impl.plugin is plugin:
+            return impl.function(*(kwargs[name] for name in impl.argnames))
+    return None
+
+
+@asynccontextmanager
+async def run_plugins(
+    pm: pluggy.PluginManager,
+    plugins: list[tuple[Plugin, PluginContext]],
+    *,
+    shutdown_timeout: float,
+    on_started: Callable[[], None] = lambda: None,
+) -> AsyncIterator[None]:
+    """Run every plugin's lifespan; yield while the server serves."""
+    async with anyio.create_task_group() as task_group:
+        for _, context in plugins:
+            context._task_group = task_group
+        try:
+            async with AsyncExitStack() as stack:
+                for plugin, context in plugins:
+                    await _start_one(stack, pm, plugin, context, shutdown_timeout)
+                on_started()
+                yield
+        finally:
+            # Background tasks end with the plugins that started them.
+            task_group.cancel_scope.cancel()
+            for _, context in plugins:
+                context._task_group = None
+
+
+async def _start_one(
+    stack: AsyncExitStack,
+    pm: pluggy.PluginManager,
+    plugin: Plugin,
+    context: PluginContext,
+    shutdown_timeout: float,
+) -> None:
+    try:
+        manager = call_plugin_hook(pm, plugin, "modserver_lifespan", context=context)
+        if manager is None:
+            return
+        if not isinstance(manager, AbstractAsyncContextManager):
+            raise TypeError("modserver_lifespan must return an async context manager")
+        await manager.__aenter__()
+    except Exception as exc:
+        raise PluginStartupError(plugin.name, exc) from exc
+    log.debug("plugin %s started", plugin.name)
+
+    async def stop(
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
+        with anyio.move_on_after(shutdown_timeout, shield=True) as scope:
+            try:
+                await manager.__aexit__(exc_type, exc, tb)
+            except Exception:
+                log.exception("plugin %s failed while shutting down", plugin.name)
+        if scope.cancelled_caught:
+            log.warning(
+                "plugin %s did not shut down within %.1fs; moving on", plugin.name, shutdown_timeout
+            )
+        return False
+
+    stack.push_async_exit(stop)

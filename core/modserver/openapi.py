@@ -1,0 +1,106 @@
+"""Merge the OpenAPI fragments of the core and every enabled plugin into one document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+CORE_PATHS: dict[str, Any] = {
+    "/api": {
+        "get": {
+            "summary": "Server version (no authentication needed)",
+            "responses": {
+                "200": {
+                    "description": "Version",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {"version": {"type": "string"}},
+                            }
+                        }
+                    },
+                }
+            },
+        }
+    },
+    "/api/status": {
+        "get": {
+            "summary": "Server status: start time, last activity, plugin fields",
+            "responses": {
+                "200": {
+                    "description": "Status",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["started", "last_activity"],
+                                "properties": {
+                                    "started": {"type": "string", "format": "date-time"},
+                                    "last_activity": {"type": "string", "format": "date-time"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "401": {"$ref": "#/components/responses/Unauthorized"},
+            },
+        }
+    },
+    "/api/spec.yaml": {
+        "get": {
+            "summary": "This OpenAPI document",
+            "responses": {"200": {"description": "OpenAPI document (YAML)"}},
+        }
+    },
+    "/api/shutdown": {
+        "post": {
+            "summary": "Shut the server down gracefully (owner only)",
+            "responses": {
+                "202": {"description": "Shutting down"},
+                "401": {"$ref": "#/components/responses/Unauthorized"},
+                "403": {"$ref": "#/components/responses/Forbidden"},
+            },
+        }
+    },
+}
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["message"],
+    "properties": {"message": {"type": "string"}, "reason": {"type": ["string", "null"]}},
+}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+def merge(version: str, fragments: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    """One OpenAPI 3.0 document from the core's paths and each plugin's fragment."""
+    document: dict[str, Any] = {
+        "openapi": "3.0.3",
+        "info": {"title": "modserver", "version": version},
+        "security": [{"token": []}],
+        "paths": dict(CORE_PATHS),
+        "components": {
+            "securitySchemes": {
+                "token": {"type": "apiKey", "in": "header", "name": "Authorization"}
+            },
+            "schemas": {"Error": ERROR_SCHEMA},
+            "responses": {
+                "BadRequest": _error("Invalid input"),
+                "Unauthorized": _error("Authentication required"),
+                "Forbidden": _error("Not allowed"),
+                "NotFound": _error("No such resource"),
+                "Conflict": _error("Conflicts with the current state"),
+            },
+        },
+    }
+    for _plugin, fragment in fragments:
+        document["paths"].update(fragment.get("paths", {}))
+        for kind, items in fragment.get("components", {}).items():
+            document["components"].setdefault(kind, {}).update(items)
+    return document

@@ -1,0 +1,96 @@
+"""What a plugin is: declarations (name, services, settings) and the context it runs in.
+
+A plugin is an instance of a ``Plugin`` subclass, published under the entry-point group
+``modserver.plugins``. Its hook implementations are ``@hookimpl`` methods (see hookspecs.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from anyio.abc import TaskGroup
+from pydantic import BaseModel
+
+from modserver.markers import hookimpl, hookspec
+
+if TYPE_CHECKING:
+    import pluggy
+
+    from modserver.services import ServiceView
+    from modserver.settings import CoreSettings
+
+__all__ = ["Plugin", "PluginContext", "hookimpl", "hookspec"]
+
+SettingsT = TypeVar("SettingsT", bound=BaseModel)
+
+
+class Plugin:
+    """Base class for plugins: declare what the plugin is, provides and needs.
+
+    ``provides`` and ``requires`` list service interfaces from ``modserver.api``; the core
+    checks the whole graph before anything starts. ``optional`` lists services the plugin
+    uses when some enabled plugin provides them, without pulling a provider in.
+    ``settings`` is a pydantic model for the plugin's own settings section (named after
+    the plugin). ``hookspecs`` is a module or class of ``@hookspec`` functions that this
+    plugin calls and other plugins may implement.
+    """
+
+    name: ClassVar[str] = ""
+    version: ClassVar[str] = "0.0.0"
+    description: ClassVar[str] = ""
+    provides: ClassVar[tuple[type, ...]] = ()
+    requires: ClassVar[tuple[type, ...]] = ()
+    optional: ClassVar[tuple[type, ...]] = ()
+    settings: ClassVar[type[BaseModel] | None] = None
+    hookspecs: ClassVar[object | None] = None
+
+    def __repr__(self) -> str:
+        return f"<plugin {self.name} {self.version}>"
+
+
+class ServerControl:
+    """Lets a plugin ask the server to stop (e.g. ``POST /api/shutdown``)."""
+
+    def __init__(self) -> None:
+        self._handlers: list[Callable[[], None]] = []
+
+    def on_shutdown_request(self, handler: Callable[[], None]) -> None:
+        """Register what stopping means for whoever serves the app (core use)."""
+        self._handlers.append(handler)
+
+    def request_shutdown(self) -> bool:
+        """Stop gracefully, as SIGTERM would; False if the host app does not allow it."""
+        for handler in self._handlers:
+            handler()
+        return bool(self._handlers)
+
+
+@dataclass(eq=False)
+class PluginContext:
+    """Everything a plugin's hooks receive: its settings, services, hooks and task group."""
+
+    name: str
+    settings: BaseModel | None
+    core: CoreSettings
+    services: ServiceView
+    hook: pluggy.HookRelay
+    log: logging.Logger
+    server: ServerControl = field(default_factory=ServerControl)
+    _task_group: TaskGroup | None = field(default=None, repr=False)
+    state: dict[str, Any] = field(default_factory=dict)
+
+    def settings_as(self, model: type[SettingsT]) -> SettingsT:
+        """Return this plugin's settings section, typed as ``model``."""
+        if not isinstance(self.settings, model):
+            raise TypeError(f"plugin {self.name!r} settings are not a {model.__name__}")
+        return self.settings
+
+    @property
+    def task_group(self) -> TaskGroup:
+        """The server's task group: background tasks live until shutdown."""
+        if self._task_group is None:
+            raise RuntimeError("the task group exists only while the server runs (lifespan)")
+        return self._task_group

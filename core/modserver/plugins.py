@@ -1,0 +1,193 @@
+"""Find plugins through entry points, select them, add what they require, order them.
+
+Every check here runs before any plugin starts: unknown names, import failures, missing
+or doubly provided services and dependency cycles are errors that name the plugins and
+the fix. Only the selected plugins (and the providers they need) are imported.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib.metadata import EntryPoint, entry_points
+
+from modserver.plugin import Plugin
+
+ENTRY_POINT_GROUP = "modserver.plugins"
+
+log = logging.getLogger("modserver.plugins")
+
+
+class PluginError(Exception):
+    """The plugin selection cannot start; the message names the plugins and the fix."""
+
+
+@dataclass(frozen=True)
+class InstalledPlugin:
+    """A plugin's entry point, before it is imported."""
+
+    name: str
+    entry_point: EntryPoint
+
+    @property
+    def distribution(self) -> str:
+        dist = self.entry_point.dist
+        return f"{dist.name} {dist.version}" if dist else "?"
+
+
+def discover() -> dict[str, InstalledPlugin]:
+    """Return every installed plugin by name (built-ins are found the same way)."""
+    found: dict[str, InstalledPlugin] = {}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name in found and found[ep.name].entry_point.value != ep.value:
+            raise PluginError(
+                f"two installed distributions register plugin {ep.name!r} "
+                f"({found[ep.name].entry_point.value} and {ep.value}): uninstall one"
+            )
+        found[ep.name] = InstalledPlugin(ep.name, ep)
+    return dict(sorted(found.items()))
+
+
+def load(installed: InstalledPlugin) -> Plugin:
+    """Import one plugin and check its declaration."""
+    try:
+        obj = installed.entry_point.load()
+    except Exception as exc:
+        raise PluginError(
+            f"plugin {installed.name!r} failed to import ({installed.entry_point.value}): "
+            f"{type(exc).__name__}: {exc}; reinstall it, or leave it out of --plugins"
+        ) from exc
+    plugin = obj() if isinstance(obj, type) else obj
+    if not isinstance(plugin, Plugin):
+        raise PluginError(
+            f"entry point {installed.name!r} ({installed.entry_point.value}) is not a "
+            "modserver.Plugin: point it at a Plugin instance"
+        )
+    if plugin.name != installed.name:
+        raise PluginError(
+            f"entry point {installed.name!r} loads a plugin named {plugin.name!r}: "
+            "the entry-point name and Plugin.name must match"
+        )
+    return plugin
+
+
+def resolve(selected: Iterable[str] | None, installed: dict[str, InstalledPlugin]) -> list[Plugin]:
+    """Return the plugins to run, required providers added, in dependency order.
+
+    ``selected`` None or empty means every installed plugin.
+    """
+    names = list(dict.fromkeys(selected or installed))
+    unknown = [n for n in names if n not in installed]
+    if unknown:
+        raise PluginError(
+            f"unknown plugin{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; "
+            f"installed: {', '.join(installed) or 'none'}"
+        )
+    chosen: dict[str, Plugin] = {n: load(installed[n]) for n in names}
+    _check_single_providers(chosen.values())
+    _add_required_providers(chosen, installed)
+    return _dependency_order(list(chosen.values()))
+
+
+def _providers(plugins: Iterable[Plugin]) -> dict[type, list[Plugin]]:
+    result: dict[type, list[Plugin]] = {}
+    for plugin in plugins:
+        for interface in plugin.provides:
+            result.setdefault(interface, []).append(plugin)
+    return result
+
+
+def _check_single_providers(plugins: Iterable[Plugin]) -> None:
+    for interface, providers in _providers(plugins).items():
+        if len(providers) > 1:
+            who = " and ".join(repr(p.name) for p in providers)
+            raise PluginError(
+                f"service {interface.__name__} is provided by both {who}: "
+                "enable only one of them with --plugins"
+            )
+
+
+def _add_required_providers(
+    chosen: dict[str, Plugin], installed: dict[str, InstalledPlugin]
+) -> None:
+    """Add, one at a time, the installed plugin that provides a missing required service."""
+    candidates: dict[str, Plugin] | None = None
+    while True:
+        missing = _first_missing(chosen.values())
+        if missing is None:
+            return
+        requirer, interface = missing
+        if candidates is None:
+            # Import the remaining plugins only when something is missing.
+            candidates = {n: load(i) for n, i in installed.items() if n not in chosen}
+        providers = [
+            p for n, p in candidates.items() if n not in chosen and interface in p.provides
+        ]
+        if not providers:
+            raise PluginError(
+                f"plugin {requirer.name!r} requires service {interface.__name__}, but no "
+                "installed plugin provides it: install one that does, or leave "
+                f"{requirer.name!r} out of --plugins"
+            )
+        if len(providers) > 1:
+            who = ", ".join(repr(p.name) for p in providers)
+            raise PluginError(
+                f"plugin {requirer.name!r} requires service {interface.__name__}, which "
+                f"several installed plugins provide ({who}): name one in --plugins"
+            )
+        provider = providers[0]
+        log.info(
+            "adding plugin %r: %r requires %s, which it provides",
+            provider.name,
+            requirer.name,
+            interface.__name__,
+        )
+        chosen[provider.name] = provider
+        _check_single_providers(chosen.values())
+
+
+def _first_missing(plugins: Iterable[Plugin]) -> tuple[Plugin, type] | None:
+    plugins = list(plugins)
+    provided = _providers(plugins)
+    for plugin in plugins:
+        for interface in plugin.requires:
+            if interface not in provided:
+                return plugin, interface
+    return None
+
+
+def _dependency_order(plugins: list[Plugin]) -> list[Plugin]:
+    """Topological order (providers first), ties broken by name; cycles are errors."""
+    provided = _providers(plugins)
+    deps: dict[str, set[str]] = {}
+    for plugin in plugins:
+        needs = plugin.requires + plugin.optional
+        deps[plugin.name] = {
+            p.name for i in needs for p in provided.get(i, []) if p.name != plugin.name
+        }
+    by_name = {p.name: p for p in plugins}
+    ordered: list[Plugin] = []
+    done: set[str] = set()
+    while len(done) < len(plugins):
+        ready = sorted(n for n in by_name if n not in done and deps[n] <= done)
+        if not ready:
+            raise PluginError(_describe_cycle(deps, done))
+        done.add(ready[0])
+        ordered.append(by_name[ready[0]])
+    return ordered
+
+
+def _describe_cycle(deps: dict[str, set[str]], done: set[str]) -> str:
+    start = sorted(n for n in deps if n not in done)[0]
+    path = [start]
+    while True:
+        nxt = sorted(d for d in deps[path[-1]] if d not in done)[0]
+        if nxt in path:
+            cycle = [*path[path.index(nxt) :], nxt]
+            break
+        path.append(nxt)
+    return (
+        f"plugin dependency cycle: {' -> '.join(cycle)} (each requires a service the next "
+        "provides); make one of these requirements `optional`, or disable one plugin"
+    )

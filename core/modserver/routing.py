@@ -1,0 +1,222 @@
+"""Guarded routes: every plugin route names the resource it touches, and is checked.
+
+The app refuses plain Starlette routes from plugins, so no route can forget
+authentication and authorization. A guard asks the ``Identity`` service for the caller
+and the ``Authorizer`` for permission: read for GET/HEAD, write otherwise, unless the
+route names its action; WebSockets default to execute.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket
+
+from modserver.api.auth import Action, Authorizer, Identity, User
+from modserver.errors import json_error
+from modserver.services import ServiceRegistry
+
+USER_SCOPE_KEY = "modserver.user"
+SERVICES_SCOPE_KEY = "modserver.services"
+
+HttpEndpoint = Callable[[Request], Awaitable[Response]]
+WebSocketEndpoint = Callable[[WebSocket], Awaitable[None]]
+
+
+def current_user(conn: HTTPConnection) -> User:
+    """The authenticated caller of a guarded route."""
+    user = conn.scope.get(USER_SCOPE_KEY)
+    if not isinstance(user, User):
+        raise HTTPException(401, "Authentication required")
+    return user
+
+
+def _services(conn: HTTPConnection) -> ServiceRegistry:
+    registry = conn.scope.get(SERVICES_SCOPE_KEY)
+    if not isinstance(registry, ServiceRegistry):
+        raise RuntimeError("modserver routes must run inside a modserver app")
+    return registry
+
+
+async def authorize(conn: HTTPConnection, resource: str, action: Action) -> User:
+    """Authenticate the caller and check ``action`` on ``resource``; raise 401/403 if not."""
+    registry = _services(conn)
+    identity = registry.find(Identity)  # type: ignore[type-abstract]
+    authorizer = registry.find(Authorizer)  # type: ignore[type-abstract]
+    if identity is None or authorizer is None:
+        raise HTTPException(403, "No authentication plugin is enabled; enable the 'auth' plugin")
+    user = await identity.authenticate(conn)
+    if user is None:
+        raise HTTPException(
+            401, "Authentication required: log in, or pass a token (Authorization: token <t>)"
+        )
+    if not await authorizer.is_authorized(user, action, resource):
+        raise HTTPException(
+            403, f"User {user.username!r} ({user.role}) may not {action} {resource}"
+        )
+    conn.scope[USER_SCOPE_KEY] = user
+    return user
+
+
+def _method_action(method: str) -> Action:
+    return "read" if method in ("GET", "HEAD", "OPTIONS") else "write"
+
+
+class GuardedRoute(Route):
+    """An HTTP route whose endpoint runs only for an authorized caller (or is public)."""
+
+    def __init__(
+        self,
+        path: str,
+        endpoint: HttpEndpoint,
+        *,
+        methods: Sequence[str],
+        resource: str | None,
+        action: Action | None = None,
+        public: bool = False,
+        name: str | None = None,
+    ) -> None:
+        if resource is None and not public:
+            raise ValueError(f"route {path}: name a resource, or pass public=True")
+        self.resource = resource
+        self.action = action
+        self.public = public
+        guarded = endpoint if public else self._guard(endpoint)
+        super().__init__(path, guarded, methods=list(methods), name=name or endpoint.__name__)
+
+    def _guard(self, endpoint: HttpEndpoint) -> HttpEndpoint:
+        resource = self.resource
+        assert resource is not None
+
+        async def guarded(request: Request) -> Response:
+            await authorize(request, resource, self.action or _method_action(request.method))
+            return await endpoint(request)
+
+        return guarded
+
+
+class GuardedWebSocketRoute(WebSocketRoute):
+    """A WebSocket route: the caller is authorized (default action execute) before accept."""
+
+    def __init__(
+        self,
+        path: str,
+        endpoint: WebSocketEndpoint,
+        *,
+        resource: str,
+        action: Action = "execute",
+        name: str | None = None,
+    ) -> None:
+        self.resource = resource
+        self.action = action
+
+        async def guarded(websocket: WebSocket) -> None:
+            try:
+                await authorize(websocket, resource, action)
+            except HTTPException as exc:
+                # Refuse the handshake: the client sees an HTTP 403 and no socket opens.
+                await websocket.close(code=1008, reason=str(exc.detail)[:120])
+                return
+            await endpoint(websocket)
+
+        super().__init__(path, guarded, name=name or endpoint.__name__)
+
+
+class GuardedMount(Mount):
+    """A mounted ASGI app (static files, say) behind the same guard."""
+
+    def __init__(
+        self,
+        path: str,
+        app: ASGIApp,
+        *,
+        resource: str | None,
+        action: Action = "read",
+        public: bool = False,
+        name: str | None = None,
+    ) -> None:
+        if resource is None and not public:
+            raise ValueError(f"mount {path}: name a resource, or pass public=True")
+        self.resource = resource
+        self.public = public
+        inner = app
+
+        async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] == "http" and resource is not None:
+                request = Request(scope, receive)
+                try:
+                    await authorize(request, resource, action)
+                except HTTPException as exc:
+                    await json_error(exc.status_code, str(exc.detail))(scope, receive, send)
+                    return
+            await inner(scope, receive, send)
+
+        super().__init__(path, app=inner if public else guarded, name=name)
+
+
+def route(
+    path: str,
+    endpoint: HttpEndpoint,
+    *,
+    methods: Sequence[str] = ("GET",),
+    resource: str | None = None,
+    action: Action | None = None,
+    public: bool = False,
+    name: str | None = None,
+) -> GuardedRoute:
+    """An HTTP route guarded for ``resource`` (or explicitly ``public``)."""
+    return GuardedRoute(
+        path, endpoint, methods=methods, resource=resource, action=action, public=public, name=name
+    )
+
+
+def websocket_route(
+    path: str,
+    endpoint: WebSocketEndpoint,
+    *,
+    resource: str,
+    action: Action = "execute",
+    name: str | None = None,
+) -> GuardedWebSocketRoute:
+    """A WebSocket route guarded for ``resource``; origin checks belong to ``Identity``."""
+    return GuardedWebSocketRoute(path, endpoint, resource=resource, action=action, name=name)
+
+
+def mount(
+    path: str,
+    app: ASGIApp,
+    *,
+    resource: str | None = None,
+    action: Action = "read",
+    public: bool = False,
+    name: str | None = None,
+) -> GuardedMount:
+    """Mount an ASGI app under ``path``, guarded for ``resource`` (or ``public``)."""
+    return GuardedMount(path, app, resource=resource, action=action, public=public, name=name)
+
+
+def is_guarded(item: BaseRoute) -> bool:
+    """True for routes built with this module's helpers."""
+    return isinstance(item, GuardedRoute | GuardedWebSocketRoute | GuardedMount)
+
+
+def route_keys(item: BaseRoute) -> list[str]:
+    """Keys that two plugins must not both claim, e.g. ``GET /api/x`` or ``WS /api/y``."""
+    if isinstance(item, WebSocketRoute):
+        return [f"WS {item.path}"]
+    if isinstance(item, Mount):
+        return [f"MOUNT {item.path}"]
+    if isinstance(item, Route):
+        return [f"{m} {item.path}" for m in sorted(item.methods or ())]
+    return [repr(item)]
+
+
+def describe(item: Any) -> str:
+    """A short name for a route in error messages."""
+    return getattr(item, "path", repr(item))

@@ -1,0 +1,60 @@
+"""The runtime file ``modserver-<pid>.json``: how ``modserver list`` finds running servers.
+
+Written 0600 (it holds the URL with the token) when serving starts, removed on exit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+
+def runtime_file_path(runtime_dir: Path, pid: int | None = None) -> Path:
+    """Where the server with ``pid`` (default: this process) records itself."""
+    return runtime_dir / f"modserver-{pid or os.getpid()}.json"
+
+
+def write_runtime_file(runtime_dir: Path, info: dict[str, Any]) -> Path:
+    """Write this process's runtime file atomically, readable by its owner only."""
+    runtime_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = runtime_file_path(runtime_dir)
+    tmp = path.with_suffix(".json.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(info, handle, indent=2)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    return path
+
+
+def remove_runtime_file(runtime_dir: Path) -> None:
+    """Remove this process's runtime file, if present."""
+    runtime_file_path(runtime_dir).unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def running_servers(runtime_dir: Path) -> list[dict[str, Any]]:
+    """Every live server's runtime info; files of dead processes are cleaned up."""
+    servers = []
+    for path in sorted(runtime_dir.glob("modserver-*.json")):
+        try:
+            info = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        if isinstance(info, dict) and isinstance(info.get("pid"), int) and _alive(info["pid"]):
+            servers.append(info)
+        else:
+            path.unlink(missing_ok=True)
+    return servers

@@ -1,0 +1,158 @@
+"""Serve an assembled app with hypercorn: bind, start plugins, print the URL, stop on signal.
+
+We bind the socket ourselves (so port 0 and "next free port" work and the printed URL is
+true) and run the plugins' lifespan here rather than through ASGI lifespan events, so a
+failed start is one clear error and a clean exit code.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import signal
+import socket
+import sys
+from typing import Any
+
+import anyio
+from hypercorn.asyncio import serve as hypercorn_serve
+from hypercorn.config import Config
+from starlette.applications import Starlette
+
+from modserver.app import Modserver, utcnow
+
+if sys.version_info < (3, 11):  # pragma: no cover
+    from exceptiongroup import BaseExceptionGroup
+from modserver.runtime_file import remove_runtime_file, write_runtime_file
+
+log = logging.getLogger("modserver.server")
+
+PORT_RETRIES = 50
+
+
+class BindError(Exception):
+    """The server could not listen where asked."""
+
+
+def bind_socket(host: str, port: int, *, port_is_explicit: bool) -> socket.socket:
+    """Listen on host:port; if the port is busy and was not chosen, try the next ones."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    attempts = 1 if port_is_explicit or port == 0 else PORT_RETRIES
+    for offset in range(attempts):
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Kernel messages are small and latency-bound: never wait for Nagle/delayed ACK.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            sock.bind((host, port + offset))
+        except OSError as exc:
+            sock.close()
+            if exc.errno == errno.EADDRINUSE and offset + 1 < attempts:
+                log.info("port %d is in use, trying %d", port + offset, port + offset + 1)
+                continue
+            hint = "choose another with --port" if exc.errno == errno.EADDRINUSE else "check --host"
+            raise BindError(
+                f"cannot listen on {host}:{port + offset}: {exc.strerror}; {hint}"
+            ) from None
+        sock.listen(1024)
+        sock.set_inheritable(True)
+        return sock
+    raise AssertionError("unreachable")
+
+
+def display_host(host: str) -> str:
+    """The host part of a URL users can open."""
+    if host in ("", "0.0.0.0", "::"):
+        return "localhost"
+    return f"[{host}]" if ":" in host else host
+
+
+async def serve(server: Modserver, app: Starlette) -> None:
+    """Start plugins, serve until SIGINT/SIGTERM or an explicit shutdown, stop plugins."""
+    settings = server.settings
+    sock = bind_socket(
+        settings.host,
+        settings.port,
+        port_is_explicit=server.raw_settings.origin("core", "port") != "default",
+    )
+    port = sock.getsockname()[1]
+    root_url = f"http://{display_host(settings.host)}:{port}{settings.base_url}"
+    config = Config()
+    # hypercorn closes the descriptor it is given; hand it a duplicate and close ours.
+    config.bind = [f"fd://{os.dup(sock.fileno())}"]
+    config.accesslog = None
+    config.errorlog = logging.getLogger("hypercorn.error")
+    config.graceful_timeout = settings.shutdown_timeout
+    config.websocket_ping_interval = 30.0
+    shutdown = anyio.Event()
+    server.control.on_shutdown_request(shutdown.set)
+    try:
+        async with server.lifespan(), anyio.create_task_group() as tg:
+            tg.start_soon(_watch_signals, shutdown)
+            open_url = server.open_url(root_url)
+            _announce(server, root_url, open_url, port)
+            try:
+                await hypercorn_serve(app, config, shutdown_trigger=shutdown.wait)  # type: ignore[arg-type]
+            finally:
+                remove_runtime_file(settings.runtime_dir)
+                tg.cancel_scope.cancel()
+            log.info("shutting down plugins")
+    finally:
+        sock.close()
+
+
+def _announce(server: Modserver, root_url: str, open_url: str, port: int) -> None:
+    info: dict[str, Any] = {
+        "pid": os.getpid(),
+        "url": root_url,
+        "open_url": open_url,
+        "host": server.settings.host,
+        "port": port,
+        "base_url": server.settings.base_url,
+        "root_dir": str(server.settings.root_dir),
+        "plugins": [p.name for p in server.plugins],
+        "started": utcnow().isoformat(),
+    }
+    write_runtime_file(server.settings.runtime_dir, info)
+    plugins = ", ".join(f"{p.name} {p.version}" for p in server.plugins) or "none"
+    log.info("plugins: %s", plugins)
+    log.info("serving %s", server.settings.root_dir)
+    print(f"modserver is listening on {root_url}", flush=True)
+    print(f"    open: {open_url}", flush=True)
+    print("Press Ctrl+C to stop.", flush=True)
+
+
+async def _watch_signals(shutdown: anyio.Event) -> None:
+    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async for signum in signals:
+            log.info("received %s, shutting down", signal.Signals(signum).name)
+            shutdown.set()
+            return
+
+
+def run(server: Modserver, app: Starlette) -> int:
+    """Serve until stopped; return the process exit code."""
+    from modserver.lifecycle import PluginStartupError
+
+    try:
+        try:
+            anyio.run(serve, server, app)
+        except BaseExceptionGroup as group:
+            raise _sole_error(group) from None
+    except PluginStartupError as exc:
+        log.debug("startup failure", exc_info=exc.error)
+        print(f"modserver: error: {exc}", file=sys.stderr)
+        return 1
+    except BindError as exc:
+        print(f"modserver: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def _sole_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """Task groups wrap errors; report the first real one."""
+    first = group.exceptions[0]
+    return _sole_error(first) if isinstance(first, BaseExceptionGroup) else first

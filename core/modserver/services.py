@@ -1,0 +1,100 @@
+"""A typed service registry: plugins provide implementations of interfaces, others get them.
+
+Each plugin sees the registry through a ``ServiceView`` limited to what it declared, so an
+undeclared dependency fails loudly in development instead of working by accident.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar, cast
+
+T = TypeVar("T")
+
+
+class ServiceError(RuntimeError):
+    """A service was provided or requested against the plugin's declarations."""
+
+
+class ServiceRegistry:
+    """Maps an interface type to the one implementation some plugin provided."""
+
+    def __init__(self) -> None:
+        self._services: dict[type, tuple[str, object]] = {}
+
+    def provide(self, interface: type[T], implementation: T, *, by: str) -> None:
+        """Register ``implementation`` as the ``interface`` service, provided by plugin ``by``."""
+        if not isinstance(implementation, interface):
+            raise ServiceError(
+                f"plugin {by!r} provided {type(implementation).__name__} for "
+                f"{interface.__name__}, but it is not an instance of that interface"
+            )
+        if interface in self._services:
+            other = self._services[interface][0]
+            raise ServiceError(f"service {interface.__name__} already provided by {other!r}")
+        self._services[interface] = (by, implementation)
+
+    def withdraw(self, interface: type) -> None:
+        """Remove a service (its provider is shutting down)."""
+        self._services.pop(interface, None)
+
+    def get(self, interface: type[T]) -> T:
+        """Return the implementation of ``interface``; ServiceError if nobody provided it."""
+        try:
+            return cast(T, self._services[interface][1])
+        except KeyError:
+            raise ServiceError(
+                f"service {interface.__name__} is not available (not provided yet, or its "
+                "plugin is not enabled)"
+            ) from None
+
+    def find(self, interface: type[T]) -> T | None:
+        """Return the implementation of ``interface`` or None."""
+        entry = self._services.get(interface)
+        return cast(T, entry[1]) if entry else None
+
+    def __contains__(self, interface: type) -> bool:
+        return interface in self._services
+
+
+class ServiceView:
+    """One plugin's window on the registry: only the services it declared."""
+
+    def __init__(
+        self,
+        registry: ServiceRegistry,
+        plugin: str,
+        provides: tuple[type, ...],
+        requires: tuple[type, ...],
+        optional: tuple[type, ...],
+    ) -> None:
+        self._registry = registry
+        self._plugin = plugin
+        self._provides = provides
+        self._usable = provides + requires + optional
+        self._optional = optional
+
+    def provide(self, interface: type[T], implementation: T) -> None:
+        """Provide ``interface``; it must be listed in the plugin's ``provides``."""
+        if interface not in self._provides:
+            raise ServiceError(
+                f"plugin {self._plugin!r} provides {interface.__name__} without declaring it: "
+                "add it to the plugin's `provides`"
+            )
+        self._registry.provide(interface, implementation, by=self._plugin)
+
+    def get(self, interface: type[T]) -> T:
+        """Return a required (or provided) service."""
+        self._check_declared(interface)
+        return self._registry.get(interface)
+
+    def get_optional(self, interface: type[T]) -> T | None:
+        """Return an optional service, or None when no enabled plugin provides it."""
+        self._check_declared(interface)
+        return self._registry.find(interface)
+
+    def _check_declared(self, interface: type) -> None:
+        if interface not in self._usable:
+            raise ServiceError(
+                f"plugin {self._plugin!r} uses {interface.__name__} without declaring it: "
+                "add it to the plugin's `requires` (or `optional`)"
+            )

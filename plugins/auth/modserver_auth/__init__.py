@@ -1,0 +1,1 @@
+"""The auth plugin: token authentication, identity and authorization for every route."""
