@@ -74,18 +74,15 @@ def start_server(
     env: dict[str, str] | None = None,
     runtime_dir: Path | None = None,
     timeout: float = 30,
+    port: int | None = 0,
 ) -> RunningServer:
-    """Start ``modserver run`` on a free loopback port and wait until it listens."""
-    command = [
-        sys.executable,
-        "-m",
-        "modserver.cli",
-        "run",
-        "--port",
-        "0",
-        "--root-dir",
-        str(root_dir),
-    ]
+    """Start ``modserver run`` (default: on a free loopback port) and wait until it listens.
+
+    ``port=None`` leaves the port unset, so the server picks 8888 or the next free one.
+    """
+    command = [sys.executable, "-m", "modserver.cli", "run", "--root-dir", str(root_dir)]
+    if port is not None:
+        command += ["--port", str(port)]
     if plugins is not None:
         command += ["--plugins", plugins]
     if token:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
@@ -32,9 +33,14 @@ def core_routes(server: Modserver) -> list[BaseRoute]:
         return Response(text, media_type="application/yaml")
 
     async def api_shutdown(request: Request) -> Response:
-        if not server.control.request_shutdown():
+        if not server.control.can_shut_down:
             return json_error(409, "This server is embedded in another app and cannot stop itself")
-        return JSONResponse({"message": "Shutting down"}, status_code=202)
+        # Stop only after the response went out, so the caller gets its 202.
+        return JSONResponse(
+            {"message": "Shutting down"},
+            status_code=202,
+            background=BackgroundTask(server.control.request_shutdown),
+        )
 
     return [
         route("/api", api_version, public=True),

@@ -61,6 +61,11 @@ class ServerControl:
         """Register what stopping means for whoever serves the app (core use)."""
         self._handlers.append(handler)
 
+    @property
+    def can_shut_down(self) -> bool:
+        """False when the app is embedded in a host that owns the process."""
+        return bool(self._handlers)
+
     def request_shutdown(self) -> bool:
         """Stop gracefully, as SIGTERM would; False if the host app does not allow it."""
         for handler in self._handlers:

@@ -16,6 +16,7 @@ import sys
 from typing import Any
 
 import anyio
+from anyio.abc import TaskStatus
 from hypercorn.asyncio import serve as hypercorn_serve
 from hypercorn.config import Config
 from starlette.applications import Starlette
@@ -86,18 +87,24 @@ async def serve(server: Modserver, app: Starlette) -> None:
     config.graceful_timeout = settings.shutdown_timeout
     config.websocket_ping_interval = 30.0
     shutdown = anyio.Event()
-    server.control.on_shutdown_request(shutdown.set)
+    # An API shutdown takes exactly the SIGTERM path (and is safe from any thread).
+    server.control.on_shutdown_request(lambda: os.kill(os.getpid(), signal.SIGTERM))
     try:
-        async with server.lifespan(), anyio.create_task_group() as tg:
-            tg.start_soon(_watch_signals, shutdown)
-            open_url = server.open_url(root_url)
-            _announce(server, root_url, open_url, port)
+        async with anyio.create_task_group() as tg:
+            # Listen for signals before plugins start: a SIGTERM during startup then still
+            # stops every started plugin (and its kernels) instead of killing the process.
+            await tg.start(_watch_signals, shutdown)
             try:
-                await hypercorn_serve(app, config, shutdown_trigger=shutdown.wait)  # type: ignore[arg-type]
+                async with server.lifespan():
+                    open_url = server.open_url(root_url)
+                    _announce(server, root_url, open_url, port)
+                    try:
+                        await hypercorn_serve(app, config, shutdown_trigger=shutdown.wait)  # type: ignore[arg-type]
+                    finally:
+                        remove_runtime_file(settings.runtime_dir)
+                    log.info("shutting down plugins")
             finally:
-                remove_runtime_file(settings.runtime_dir)
                 tg.cancel_scope.cancel()
-            log.info("shutting down plugins")
     finally:
         sock.close()
 
@@ -123,8 +130,11 @@ def _announce(server: Modserver, root_url: str, open_url: str, port: int) -> Non
     print("Press Ctrl+C to stop.", flush=True)
 
 
-async def _watch_signals(shutdown: anyio.Event) -> None:
+async def _watch_signals(
+    shutdown: anyio.Event, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+) -> None:
     with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        task_status.started()
         async for signum in signals:
             log.info("received %s, shutting down", signal.Signals(signum).name)
             shutdown.set()

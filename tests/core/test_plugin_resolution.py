@@ -1,0 +1,103 @@
+"""Plugin selection: required providers added, clear errors before anything starts."""
+
+from __future__ import annotations
+
+import logging
+from importlib.metadata import EntryPoint
+
+import pytest
+from modserver.plugins import ENTRY_POINT_GROUP, InstalledPlugin, PluginError, resolve
+
+MODULE = "tests.core.sample_plugins"
+
+
+def installed(*names: str, **targets: str) -> dict[str, InstalledPlugin]:
+    """Installed plugins whose entry points load objects of sample_plugins."""
+    result = {}
+    for name in names:
+        target = targets.get(name, name)
+        result[name] = InstalledPlugin(
+            name, EntryPoint(name, f"{MODULE}:{target}", ENTRY_POINT_GROUP)
+        )
+    return result
+
+
+def names(plugins: list) -> list[str]:
+    return [p.name for p in plugins]
+
+
+def test_required_providers_are_added_in_dependency_order(caplog: pytest.LogCaptureFixture):
+    caplog.set_level(logging.INFO, "modserver.plugins")
+    plugins = resolve(["user"], installed("alpha", "beta", "user", "lonely"))
+    assert names(plugins) == ["alpha", "beta", "user"]
+    assert "adding plugin 'beta': 'user' requires Beta" in caplog.text
+    assert "adding plugin 'alpha': 'beta' requires Alpha" in caplog.text
+
+
+def test_empty_selection_enables_every_installed_plugin():
+    plugins = resolve([], installed("user", "beta", "alpha", "optional_user"))
+    assert names(plugins) == ["alpha", "beta", "optional_user", "user"]
+
+
+def test_optional_dependency_orders_but_does_not_pull_in():
+    assert names(resolve(["optional_user"], installed("alpha", "optional_user"))) == [
+        "optional_user"
+    ]
+    assert names(resolve(["optional_user", "alpha"], installed("alpha", "optional_user"))) == [
+        "alpha",
+        "optional_user",
+    ]
+
+
+def test_unknown_plugin_lists_what_is_installed():
+    with pytest.raises(PluginError, match=r"unknown plugin 'nope'; installed: alpha, beta"):
+        resolve(["nope"], installed("alpha", "beta"))
+
+
+def test_service_nobody_provides_names_plugin_and_service():
+    with pytest.raises(PluginError, match=r"'lonely' requires service Gamma, but no installed"):
+        resolve(["lonely"], installed("lonely", "alpha"))
+
+
+def test_two_selected_providers_of_one_service_are_an_error():
+    with pytest.raises(PluginError, match=r"Alpha is provided by both 'alpha' and 'alpha_too'"):
+        resolve(["alpha", "alpha_too"], installed("alpha", "alpha_too"))
+
+
+def test_ambiguous_provider_asks_to_choose():
+    with pytest.raises(
+        PluginError, match=r"several installed plugins provide \('alpha', 'alpha_too'\)"
+    ):
+        resolve(["beta"], installed("alpha", "alpha_too", "beta"))
+
+
+def test_ambiguity_is_resolved_by_naming_one():
+    assert names(resolve(["beta", "alpha_too"], installed("alpha", "alpha_too", "beta"))) == [
+        "alpha_too",
+        "beta",
+    ]
+
+
+def test_dependency_cycle_is_named():
+    with pytest.raises(PluginError, match=r"cycle: cycle_a -> cycle_b -> cycle_a"):
+        resolve(["cycle_a", "cycle_b"], installed("cycle_a", "cycle_b", "alpha"))
+
+
+def test_entry_point_must_point_at_a_plugin():
+    with pytest.raises(PluginError, match=r"is not a modserver.Plugin"):
+        resolve(["x"], installed("x", x="not_a_plugin"))
+
+
+def test_entry_point_name_must_match_plugin_name():
+    with pytest.raises(PluginError, match=r"loads a plugin named 'something_else'"):
+        resolve(["x"], installed("x", x="misnamed"))
+
+
+def test_import_failure_names_the_plugin():
+    broken = {
+        "broken": InstalledPlugin(
+            "broken", EntryPoint("broken", "no_such_module_xyz:plugin", ENTRY_POINT_GROUP)
+        )
+    }
+    with pytest.raises(PluginError, match=r"plugin 'broken' failed to import"):
+        resolve(["broken"], broken)

@@ -1,0 +1,262 @@
+"""The real ``modserver run`` process: routes, errors, startup failures, signals, CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from modserver.server import bind_socket
+
+from tests.conftest import TOKEN, RunningServer, start_server
+
+
+def modserver(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the CLI to completion."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("MODSERVER_")}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "modserver.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=full_env,
+        timeout=60,
+    )
+
+
+def test_api_answers_version_without_auth(server_factory):
+    server = server_factory(plugins="hello")
+    response = httpx.get(server.url + "api")
+    assert response.status_code == 200
+    assert response.json() == {"version": "0.1.0"}
+
+
+def test_status_needs_auth_and_includes_plugin_fields(server_factory):
+    server = server_factory(plugins="hello")
+    anonymous = httpx.get(server.url + "api/status")
+    assert anonymous.status_code == 401
+    assert "token" in anonymous.json()["message"]
+    body = server.client().get("api/status").json()
+    assert set(body) >= {"started", "last_activity", "greetings"}
+    assert body["greetings"] == 1
+    assert body["started"].endswith("Z")
+
+
+def test_third_party_plugin_route_uses_required_service(server_factory):
+    server = server_factory("--set", "hello.greeting=Howdy", plugins="hello")
+    response = server.client().get("hello")
+    assert response.status_code == 200
+    assert response.json() == {"message": "Howdy, owner!"}
+
+
+def test_unknown_route_is_json_404(server_factory):
+    server = server_factory(plugins="hello")
+    response = server.client().get("api/nothing-here")
+    assert response.status_code == 404
+    assert response.json() == {"message": "Not Found", "reason": "Not Found"}
+
+
+def test_wrong_method_is_json_405(server_factory):
+    server = server_factory(plugins="hello")
+    response = server.client().delete("api/status")
+    assert response.status_code == 405
+    assert response.json()["reason"] == "Method Not Allowed"
+
+
+def test_base_url_prefixes_every_route(server_factory):
+    server = server_factory("--base-url", "/lab-x/", plugins="hello")
+    assert server.url.endswith("/lab-x/")
+    assert server.client().get("hello").status_code == 200
+    root = server.url.replace("/lab-x/", "/")
+    assert httpx.get(root + "api").status_code == 404
+
+
+def test_startup_failure_stops_started_plugins_in_reverse_and_exits_1(root_dir: Path):
+    trace = root_dir / "trace.txt"
+    result = modserver(
+        "run",
+        "--port",
+        "0",
+        "--plugins",
+        "explode",
+        "--set",
+        "explode.fail=true",
+        "--set",
+        f"hello.trace_file={trace}",
+        cwd=root_dir,
+    )
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if "error" in line]
+    assert errors == [
+        "modserver: error: plugin 'explode' failed to start: RuntimeError: the fuse was lit"
+    ]
+    assert "Traceback" not in result.stderr
+    assert trace.read_text().splitlines() == ["start hello", "stop hello"]
+
+
+def test_unknown_plugin_exits_2_listing_installed(root_dir: Path):
+    result = modserver("run", "--plugins", "hello,nope", cwd=root_dir)
+    assert result.returncode == 2
+    assert "unknown plugin 'nope'; installed:" in result.stderr
+    assert "hello" in result.stderr.splitlines()[-1]
+
+
+def test_invalid_setting_exits_2_without_traceback(root_dir: Path):
+    result = modserver(
+        "run", "--plugins", "hello", cwd=root_dir, env={"MODSERVER_SHUTDOWN_TIMEOUT": "-1"}
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "modserver: error: invalid setting shutdown_timeout = '-1' (from env "
+        "MODSERVER_SHUTDOWN_TIMEOUT): Input should be greater than 0"
+    )
+
+
+def test_plugin_setting_error_names_section(root_dir: Path):
+    result = modserver("run", "--plugins", "hello", "--set", "hello.greting=hi", cwd=root_dir)
+    assert result.returncode == 2
+    assert "unknown setting hello.greting (from --set hello.greting)" in result.stderr
+
+
+def test_settings_for_uninstalled_plugin_are_refused(root_dir: Path):
+    result = modserver("run", "--plugins", "hello", "--set", "helo.greeting=hi", cwd=root_dir)
+    assert result.returncode == 2
+    assert (
+        "settings section [helo] (from --set helo.greeting) names no installed plugin"
+        in result.stderr
+    )
+
+
+def test_sigterm_stops_gracefully_and_removes_runtime_file(server_factory, tmp_path: Path):
+    runtime = tmp_path / "rt"
+    trace = tmp_path / "trace.txt"
+    server = server_factory(
+        "--set", f"hello.trace_file={trace}", plugins="hello", runtime_dir=runtime
+    )
+    files = list(runtime.glob("modserver-*.json"))
+    assert len(files) == 1
+    assert stat.S_IMODE(files[0].stat().st_mode) == 0o600
+    info = json.loads(files[0].read_text())
+    assert info["pid"] == server.proc.pid
+    assert info["url"] == server.url
+    assert info["open_url"] == f"{server.url}?token={TOKEN}"
+    assert server.stop(signal.SIGTERM) == 0
+    assert not list(runtime.glob("modserver-*.json"))
+    assert trace.read_text().splitlines() == ["start hello", "stop hello"]
+
+
+def test_sigint_also_stops_gracefully(server_factory):
+    server = server_factory(plugins="hello")
+    assert server.stop(signal.SIGINT) == 0
+    assert "received SIGINT, shutting down" in server.log()
+
+
+def test_startup_prints_url_with_token_and_plugins(server_factory):
+    server = server_factory(plugins="hello")
+    log = server.log()
+    assert f"open: {server.url}?token={TOKEN}" in log
+    assert "plugins: auth 0.1.0, hello 1.2.3" in log
+    assert "adding plugin 'auth': 'hello' requires Identity" in log
+
+
+def _busy_port() -> socket.socket:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    return sock
+
+
+def test_busy_default_port_moves_to_next_free_port(root_dir: Path):
+    first = start_server(root_dir, plugins="hello", port=None)
+    try:
+        second = start_server(root_dir, plugins="hello", port=None)
+        try:
+            assert first.port >= 8888
+            assert second.port > first.port
+            assert second.client().get("api/status").status_code == 200
+        finally:
+            second.stop()
+    finally:
+        first.stop()
+
+
+def test_port_search_skips_a_busy_port():
+    with _busy_port() as busy:
+        port = busy.getsockname()[1]
+        sock = bind_socket("127.0.0.1", port, port_is_explicit=False)
+        with sock:
+            assert sock.getsockname()[1] > port
+
+
+def test_busy_explicit_port_is_an_error(root_dir: Path):
+    with _busy_port() as busy:
+        port = busy.getsockname()[1]
+        result = modserver("run", "--plugins", "hello", "--port", str(port), cwd=root_dir)
+    assert result.returncode == 1
+    assert (
+        f"cannot listen on 127.0.0.1:{port}: Address already in use; choose another with --port"
+        in result.stderr
+    )
+
+
+def test_plugins_command_shows_table(root_dir: Path):
+    result = modserver("plugins", "--plugins", "hello", cwd=root_dir)
+    assert result.returncode == 0
+    rows = {line.split()[0]: line for line in result.stdout.splitlines()}
+    assert rows["NAME"].split() == ["NAME", "VERSION", "PROVIDES", "REQUIRES", "ENABLED"]
+    assert rows["hello"].split() == ["hello", "1.2.3", "Greeter", "Identity,", "Authorizer", "yes"]
+    assert rows["auth"].endswith("yes")
+    assert rows["explode"].endswith("no")
+
+
+def test_config_show_tells_where_each_value_came_from(root_dir: Path):
+    (root_dir / "modserver.toml").write_text('[hello]\ngreeting = "Hi"\n')
+    result = modserver(
+        "config",
+        "show",
+        "--plugins",
+        "hello",
+        "--port",
+        "9999",
+        cwd=root_dir,
+        env={"MODSERVER_LOG_LEVEL": "warning"},
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "port = 9999  # --port" in lines
+    assert 'log_level = "warning"  # env MODSERVER_LOG_LEVEL' in lines
+    assert 'host = "127.0.0.1"  # default' in lines
+    assert "[hello]" in lines
+    assert 'greeting = "Hi"  # modserver.toml' in lines
+
+
+def test_list_shows_running_servers(server_factory, tmp_path: Path):
+    runtime = tmp_path / "rt"
+    server = server_factory(plugins="hello", runtime_dir=runtime)
+    result = modserver("list", cwd=tmp_path, env={"MODSERVER_RUNTIME_DIR": str(runtime)})
+    assert result.returncode == 0
+    assert f"{server.url}?token={TOKEN} :: {server.root_dir}" in result.stdout
+
+
+def test_version_flag(root_dir: Path):
+    result = modserver("--version", cwd=root_dir)
+    assert result.stdout.strip() == "modserver 0.1.0"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM])
+def test_shutdown_endpoint_stops_the_server(server_factory, sig):
+    server: RunningServer = server_factory(plugins="hello")
+    response = server.client().post("api/shutdown")
+    assert response.status_code == 202
+    server.proc.wait(30)
+    assert server.proc.returncode == 0

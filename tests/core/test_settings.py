@@ -1,0 +1,99 @@
+"""Settings precedence (defaults < file < env < CLI) and errors that name key, value, source."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from modserver.settings import SettingsError, gather, validate_core
+
+
+def test_sources_apply_lowest_first(tmp_path: Path):
+    config = tmp_path / "modserver.toml"
+    config.write_text('port = 1000\nhost = "127.0.0.2"\nlog_level = "debug"\n[auth]\ntoken = "f"\n')
+    raw = gather(
+        config_file=config,
+        env={"MODSERVER_PORT": "2000", "MODSERVER_HOST": "127.0.0.3", "MODSERVER_AUTH__TOKEN": "e"},
+        cli={"port": 3000},
+        cli_sets=["auth.token=c"],
+    )
+    core = validate_core(raw)
+    assert (core.port, core.host, core.log_level) == (3000, "127.0.0.3", "debug")
+    assert raw.section("auth") == {"token": "c"}
+    assert raw.origin("core", "port") == "--port"
+    assert raw.origin("core", "host") == "env MODSERVER_HOST"
+    assert raw.origin("core", "log_level") == str(config)
+    assert raw.origin("auth", "token") == "--set auth.token"
+    assert raw.origin("core", "base_url") == "default"
+
+
+def test_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(tmp_path)
+    core = validate_core(gather(env={}))
+    assert (core.host, core.port, core.base_url, core.plugins) == ("127.0.0.1", 8888, "/", [])
+    assert core.root_dir == tmp_path.resolve()
+
+
+def test_invalid_value_names_key_value_source_and_allowed():
+    raw = gather(env={"MODSERVER_LOG_LEVEL": "loud"})
+    with pytest.raises(SettingsError) as info:
+        validate_core(raw)
+    message = str(info.value)
+    assert "log_level = 'loud'" in message
+    assert "env MODSERVER_LOG_LEVEL" in message
+    assert "'debug', 'info', 'warning', 'error' or 'critical'" in message
+
+
+def test_port_out_of_range_is_refused():
+    with pytest.raises(
+        SettingsError, match=r"port = 70000 \(from --port\).*less than or equal to 65535"
+    ):
+        validate_core(gather(env={}, cli={"port": 70000}))
+
+
+def test_unknown_core_key_in_config_is_an_error(tmp_path: Path):
+    config = tmp_path / "c.toml"
+    config.write_text("prot = 1\n")
+    with pytest.raises(SettingsError, match=r"unknown setting prot \(from .*c.toml\)"):
+        validate_core(gather(config_file=config, env={}))
+
+
+def test_stray_environment_variables_are_not_core_settings():
+    raw = gather(env={"MODSERVER_TOKEN": "x", "MODSERVER_WHATEVER": "y"})
+    assert validate_core(raw).port == 8888
+
+
+def test_base_url_is_normalised_and_urls_refused():
+    assert validate_core(gather(env={}, cli={"base_url": "jupyter"})).base_url == "/jupyter/"
+    with pytest.raises(SettingsError, match="must be a URL path"):
+        validate_core(gather(env={}, cli={"base_url": "http://evil/"}))
+
+
+def test_plugins_accept_a_comma_list():
+    raw = gather(env={"MODSERVER_PLUGINS": "kernels, contents"})
+    assert validate_core(raw).plugins == ["kernels", "contents"]
+
+
+def test_set_without_equals_is_explained():
+    with pytest.raises(SettingsError, match=r"expected section.key=value"):
+        gather(env={}, cli_sets=["auth.token"])
+
+
+def test_broken_config_file_is_reported(tmp_path: Path):
+    config = tmp_path / "bad.toml"
+    config.write_text("port = = 3")
+    with pytest.raises(SettingsError, match=r"bad.toml is not valid TOML"):
+        gather(config_file=config, env={})
+    with pytest.raises(SettingsError, match=r"does not exist"):
+        gather(config_file=tmp_path / "missing.toml", env={})
+
+
+def test_json_values_from_env_and_cli_are_parsed():
+    raw = gather(env={"MODSERVER_PLUGINS": '["a", "b"]'}, cli_sets=["x.flag=true", "x.n=3"])
+    assert validate_core(raw).plugins == ["a", "b"]
+    assert raw.section("x") == {"flag": True, "n": "3"}
+
+
+def test_root_dir_must_exist(tmp_path: Path):
+    with pytest.raises(SettingsError, match=r"is not an existing folder"):
+        validate_core(gather(env={}, cli={"root_dir": str(tmp_path / "missing")}))
