@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from modserver import Plugin
+from modserver import Plugin, hookimpl
 
 
 class Alpha:
@@ -41,3 +41,32 @@ cycle_b = make("cycle_b", provides=(Beta,), requires=(Gamma,))
 optional_user = make("optional_user", optional=(Alpha,))
 misnamed = make("something_else")
 not_a_plugin = object()
+
+
+async def _ok(request):  # type: ignore[no-untyped-def]
+    from starlette.responses import PlainTextResponse
+
+    return PlainTextResponse("ok")
+
+
+class _RoutePlugin(Plugin):
+    guarded = True
+
+    @hookimpl
+    def modserver_routes(self):  # type: ignore[no-untyped-def]
+        from modserver.routing import route
+        from starlette.routing import Route
+
+        if self.guarded:
+            return [route("/x", _ok, resource="api")]
+        return [Route("/x", _ok)]
+
+
+def _route_plugin(name: str, guarded: bool) -> Plugin:
+    cls = type(f"{name.title()}Plugin", (_RoutePlugin,), {"name": name, "guarded": guarded})
+    return cls()
+
+
+dup_a = _route_plugin("dup_a", True)
+dup_b = _route_plugin("dup_b", True)
+unguarded = _route_plugin("unguarded", False)

@@ -6,7 +6,9 @@ import logging
 from importlib.metadata import EntryPoint
 
 import pytest
+from modserver.app import assemble, build
 from modserver.plugins import ENTRY_POINT_GROUP, InstalledPlugin, PluginError, resolve
+from modserver.settings import gather
 
 MODULE = "tests.core.sample_plugins"
 
@@ -101,3 +103,17 @@ def test_import_failure_names_the_plugin():
     }
     with pytest.raises(PluginError, match=r"plugin 'broken' failed to import"):
         resolve(["broken"], broken)
+
+
+def test_two_plugins_claiming_one_route_is_an_error(tmp_path):
+    raw = gather(env={}, cli={"root_dir": str(tmp_path), "plugins": "dup_a,dup_b"})
+    with pytest.raises(
+        PluginError, match=r"route GET /x is contributed by both 'dup_a' and 'dup_b'"
+    ):
+        assemble(build(raw, installed("dup_a", "dup_b")))
+
+
+def test_unguarded_plugin_route_is_refused(tmp_path):
+    raw = gather(env={}, cli={"root_dir": str(tmp_path), "plugins": "unguarded"})
+    with pytest.raises(PluginError, match=r"'unguarded' contributed route /x without a guard"):
+        assemble(build(raw, installed("unguarded")))
