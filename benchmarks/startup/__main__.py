@@ -33,17 +33,36 @@ def free_port() -> int:
 
 def modserver_command(port: int, root: Path) -> list[str]:
     return [
-        sys.executable, "-m", "modserver.cli", "run", "--port", str(port),
-        "--root-dir", str(root), "--plugins", "hello", "--set", f"auth.token={TOKEN}",
-        "--log-level", "warning",
+        sys.executable,
+        "-m",
+        "modserver.cli",
+        "run",
+        "--port",
+        str(port),
+        "--root-dir",
+        str(root),
+        "--plugins",
+        "hello",
+        "--set",
+        f"auth.token={TOKEN}",
+        "--log-level",
+        "warning",
     ]
 
 
 def jupyter_server_command(port: int, root: Path) -> list[str]:
     return [
-        sys.executable, "-m", "jupyter_server", "--port", str(port), "--no-browser",
-        f"--ServerApp.root_dir={root}", f"--IdentityProvider.token={TOKEN}",
-        "--ServerApp.port_retries=0", "--log-level=WARN", "--allow-root",
+        sys.executable,
+        "-m",
+        "jupyter_server",
+        "--port",
+        str(port),
+        "--no-browser",
+        f"--ServerApp.root_dir={root}",
+        f"--IdentityProvider.token={TOKEN}",
+        "--ServerApp.port_retries=0",
+        "--log-level=WARN",
+        "--allow-root",
     ]
 
 
@@ -96,7 +115,10 @@ def main() -> None:
             JUPYTER_RUNTIME_DIR=f"{scratch}/jrt",
             JUPYTER_CONFIG_DIR=f"{scratch}/jcfg",
         )
-        for name, build in (("modserver", modserver_command), ("jupyter_server", jupyter_server_command)):
+        for name, build in (
+            ("modserver", modserver_command),
+            ("jupyter_server", jupyter_server_command),
+        ):
             times, memory = [], []
             for _ in range(args.runs):
                 port = free_port()
@@ -109,21 +131,26 @@ def main() -> None:
                 "idle_rss_mib_median": statistics.median(memory),
             }
     ours, theirs = results["modserver"], results["jupyter_server"]
-    ratio = float(ours["spawn_to_first_200_s_median"]) / float(theirs["spawn_to_first_200_s_median"])
+    ratio = float(ours["spawn_to_first_200_s_median"]) / float(
+        theirs["spawn_to_first_200_s_median"]
+    )
     summary = {
         "runs": args.runs,
         "results": results,
         "startup_ratio": ratio,
         "startup_target": "<= 0.25x jupyter_server",
         "startup_target_met": ratio <= 0.25,
-        "memory_target_met": float(ours["idle_rss_mib_median"]) < float(theirs["idle_rss_mib_median"]),
+        "memory_target_met": float(ours["idle_rss_mib_median"])
+        < float(theirs["idle_rss_mib_median"]),
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(summary, indent=2) + "\n")
     print(f"{'server':<16}{'spawn→200 (s)':>16}{'idle RSS (MiB)':>16}")
     for name, row in results.items():
-        print(f"{name:<16}{row['spawn_to_first_200_s_median']:>16.3f}{row['idle_rss_mib_median']:>16.1f}")
-    print(f"startup ratio {ratio:.2f}x (target <= 0.25x): {'met' if summary['startup_target_met'] else 'MISSED'}")
+        seconds, rss = row["spawn_to_first_200_s_median"], row["idle_rss_mib_median"]
+        print(f"{name:<16}{seconds:>16.3f}{rss:>16.1f}")
+    verdict = "met" if summary["startup_target_met"] else "MISSED"
+    print(f"startup ratio {ratio:.2f}x (target <= 0.25x): {verdict}")
     print(f"wrote {RESULTS}")
 
 
