@@ -117,6 +117,8 @@ def start_server(
             match = URL_LINE.search(line)
             if match and not url:
                 url.append(match.group(1))
+            # The announcement ends with this line: by then the whole of it is in ``output``.
+            if url and line.startswith("Press Ctrl+C"):
                 found.set()
         found.set()
 

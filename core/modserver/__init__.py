@@ -5,13 +5,14 @@ serving; everything Jupyter-specific lives in plugins found through entry points
 """
 
 from modserver.app import create_app, lifespan_of
-from modserver.plugin import Plugin, PluginContext, hookimpl, hookspec
+from modserver.plugin import Plugin, PluginContext, ServerControl, hookimpl, hookspec
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Plugin",
     "PluginContext",
+    "ServerControl",
     "__version__",
     "create_app",
     "hookimpl",

@@ -30,7 +30,8 @@ def core_routes(server: Modserver) -> list[BaseRoute]:
         import yaml
 
         text = yaml.safe_dump(server.openapi(), sort_keys=False, allow_unicode=True)
-        return Response(text, media_type="application/yaml")
+        # jupyter_server's media type for this document; clients and tools expect it.
+        return Response(text, media_type="text/x-yaml")
 
     async def api_shutdown(request: Request) -> Response:
         if not server.control.can_shut_down:

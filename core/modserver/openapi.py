@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 CORE_PATHS: dict[str, Any] = {
     "/api": {
         "get": {
             "summary": "Server version (no authentication needed)",
+            "security": [],
             "responses": {
                 "200": {
                     "description": "Version",
@@ -64,6 +66,8 @@ CORE_PATHS: dict[str, Any] = {
     },
 }
 
+HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
 ERROR_SCHEMA = {
     "type": "object",
     "required": ["message"],
@@ -84,7 +88,7 @@ def merge(version: str, fragments: list[tuple[str, dict[str, Any]]]) -> dict[str
         "openapi": "3.0.3",
         "info": {"title": "modserver", "version": version},
         "security": [{"token": []}],
-        "paths": dict(CORE_PATHS),
+        "paths": copy.deepcopy(CORE_PATHS),
         "components": {
             "securitySchemes": {
                 "token": {"type": "apiKey", "in": "header", "name": "Authorization"}
@@ -103,4 +107,16 @@ def merge(version: str, fragments: list[tuple[str, dict[str, Any]]]) -> dict[str
         document["paths"].update(fragment.get("paths", {}))
         for kind, items in fragment.get("components", {}).items():
             document["components"].setdefault(kind, {}).update(items)
+    _document_guard_errors(document["paths"])
     return document
+
+
+def _document_guard_errors(paths: dict[str, Any]) -> None:
+    """Every guarded operation may answer 401 or 403 (the guard runs before the endpoint)."""
+    for item in paths.values():
+        for method, operation in item.items():
+            if method not in HTTP_METHODS or operation.get("security") == []:
+                continue
+            responses = operation.setdefault("responses", {})
+            responses.setdefault("401", {"$ref": "#/components/responses/Unauthorized"})
+            responses.setdefault("403", {"$ref": "#/components/responses/Forbidden"})

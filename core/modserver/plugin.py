@@ -52,10 +52,12 @@ class Plugin:
 
 
 class ServerControl:
-    """Lets a plugin ask the server to stop (e.g. ``POST /api/shutdown``)."""
+    """Lets a plugin ask the server to stop (e.g. ``POST /api/shutdown``) and hear it stop."""
 
     def __init__(self) -> None:
         self._handlers: list[Callable[[], None]] = []
+        self._stopping_callbacks: list[Callable[[], None]] = []
+        self.stopping = False
 
     def on_shutdown_request(self, handler: Callable[[], None]) -> None:
         """Register what stopping means for whoever serves the app (core use)."""
@@ -71,6 +73,23 @@ class ServerControl:
         for handler in self._handlers:
             handler()
         return bool(self._handlers)
+
+    def on_stopping(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call ``callback`` (on the event loop) when the server starts to stop.
+
+        Long-lived connections (WebSockets) use it to close at once: the server waits for
+        open connections before plugins shut down. Returns a function that unregisters.
+        """
+        self._stopping_callbacks.append(callback)
+        return lambda: self._stopping_callbacks.remove(callback)
+
+    def notify_stopping(self) -> None:
+        """Tell every ``on_stopping`` callback the server is stopping (core use)."""
+        if self.stopping:
+            return
+        self.stopping = True
+        for callback in list(self._stopping_callbacks):
+            callback()
 
 
 @dataclass(eq=False)

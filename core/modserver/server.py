@@ -22,10 +22,11 @@ from hypercorn.config import Config
 from starlette.applications import Starlette
 
 from modserver.app import Modserver, utcnow
+from modserver.plugin import ServerControl
+from modserver.runtime_file import remove_runtime_file, write_runtime_file
 
 if sys.version_info < (3, 11):  # pragma: no cover
     from exceptiongroup import BaseExceptionGroup
-from modserver.runtime_file import remove_runtime_file, write_runtime_file
 
 log = logging.getLogger("modserver.server")
 
@@ -45,6 +46,7 @@ def bind_socket(host: str, port: int, *, port_is_explicit: bool) -> socket.socke
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         # Kernel messages are small and latency-bound: never wait for Nagle/delayed ACK.
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        _keep_alive(sock)
         try:
             sock.bind((host, port + offset))
         except OSError as exc:
@@ -60,6 +62,19 @@ def bind_socket(host: str, port: int, *, port_is_explicit: bool) -> socket.socke
         sock.set_inheritable(True)
         return sock
     raise AssertionError("unreachable")
+
+
+def _keep_alive(sock: socket.socket) -> None:
+    """TCP keepalive, inherited by accepted connections (Linux, macOS).
+
+    It replaces WebSocket pings: hypercorn's ping task keeps every closed WebSocket's
+    connection (descriptor and task) alive until its next ping, and holds a graceful stop.
+    Idle peers are probed after a minute; a dead one is dropped about 1.5 minutes later.
+    """
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    for option, value in (("TCP_KEEPIDLE", 60), ("TCP_KEEPINTVL", 15), ("TCP_KEEPCNT", 6)):
+        if hasattr(socket, option):
+            sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, option), value)
 
 
 def display_host(host: str) -> str:
@@ -85,7 +100,7 @@ async def serve(server: Modserver, app: Starlette) -> None:
     config.accesslog = None
     config.errorlog = logging.getLogger("hypercorn.error")
     config.graceful_timeout = settings.shutdown_timeout
-    config.websocket_ping_interval = 30.0
+    config.websocket_ping_interval = None  # see _keep_alive
     shutdown = anyio.Event()
     # An API shutdown takes exactly the SIGTERM path (and is safe from any thread).
     server.control.on_shutdown_request(lambda: os.kill(os.getpid(), signal.SIGTERM))
@@ -93,7 +108,7 @@ async def serve(server: Modserver, app: Starlette) -> None:
         async with anyio.create_task_group() as tg:
             # Listen for signals before plugins start: a SIGTERM during startup then still
             # stops every started plugin (and its kernels) instead of killing the process.
-            await tg.start(_watch_signals, shutdown)
+            await tg.start(_watch_signals, shutdown, server.control)
             try:
                 async with server.lifespan():
                     open_url = server.open_url(root_url)
@@ -125,19 +140,26 @@ def _announce(server: Modserver, root_url: str, open_url: str, port: int) -> Non
     plugins = ", ".join(f"{p.name} {p.version}" for p in server.plugins) or "none"
     log.info("plugins: %s", plugins)
     log.info("serving %s", server.settings.root_dir)
-    print(f"modserver is listening on {root_url}", flush=True)
-    print(f"    open: {open_url}", flush=True)
-    print("Press Ctrl+C to stop.", flush=True)
+    # One write, so a reader of the output never sees the URL without the line to open.
+    print(
+        f"modserver is listening on {root_url}\n    open: {open_url}\nPress Ctrl+C to stop.",
+        flush=True,
+    )
 
 
 async def _watch_signals(
-    shutdown: anyio.Event, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+    shutdown: anyio.Event,
+    control: ServerControl,
+    *,
+    task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
 ) -> None:
     with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         task_status.started()
         async for signum in signals:
             log.info("received %s, shutting down", signal.Signals(signum).name)
             shutdown.set()
+            # hypercorn waits for open connections before it returns: close WebSockets now.
+            control.notify_stopping()
             return
 
 

@@ -72,6 +72,17 @@ class Contents(ABC):
     async def dir_exists(self, path: str) -> bool:
         """True if a folder exists at ``path``."""
 
+    async def file_exists(self, path: str) -> bool:
+        """True if a file (not a folder) exists at ``path``."""
+        return await self.exists(path) and not await self.dir_exists(path)
+
+    async def create(self, model: ContentsModel, path: str) -> ContentsModel:
+        """Create ``path`` (PUT of a new name); an empty file or notebook if no content.
+
+        Providers fill in ``content`` for a model without it; the default only saves.
+        """
+        return await self.save(model, path)
+
     def local_path(self, path: str) -> Path | None:
         """The folder or file on this machine's disk for ``path``, or None if not on disk.
 

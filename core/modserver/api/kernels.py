@@ -38,10 +38,37 @@ class KernelMessage:
     metadata: bytes = b"{}"
     content: bytes = b"{}"
     buffers: list[bytes] = field(default_factory=list)
+    #: The header and parent header exactly as received, when known: forwarding them
+    #: as-is avoids re-serializing (and keeps the HMAC signature valid byte for byte).
+    raw_header: bytes | None = None
+    raw_parent_header: bytes | None = None
 
     @property
     def msg_type(self) -> str:
         return str(self.header.get("msg_type", ""))
+
+    def header_bytes(self) -> bytes:
+        """The header as JSON bytes (the received bytes when known)."""
+        if self.raw_header is None:
+            self.raw_header = json.dumps(self.header).encode()
+        return self.raw_header
+
+    def parent_header_bytes(self) -> bytes:
+        """The parent header as JSON bytes (the received bytes when known)."""
+        if self.raw_parent_header is None:
+            self.raw_parent_header = json.dumps(self.parent_header).encode()
+        return self.raw_parent_header
+
+    @property
+    def size(self) -> int:
+        """Approximate size in bytes, for bounded queues."""
+        return (
+            len(self.content)
+            + len(self.metadata)
+            + sum(len(b) for b in self.buffers)
+            + len(self.raw_header or b"") * 2
+            + 256
+        )
 
     def content_json(self) -> Any:
         """Parse ``content`` (for consumers that need it; the hot path never does)."""
@@ -91,12 +118,24 @@ class Kernels(ABC):
         """Restart and wait until the kernel answers; raises ``KernelNotFound``."""
 
     @abstractmethod
-    def subscribe(self, kernel_id: str, listener: KernelListener) -> Callable[[], None]:
-        """Call ``listener`` for every message the kernel sends; returns an unsubscribe.
+    def subscribe(
+        self, kernel_id: str, listener: KernelListener, *, session: str | None = None
+    ) -> Callable[[], None]:
+        """Call ``listener`` for messages the kernel sends; returns an unsubscribe.
 
-        Listeners run on the event loop and must not block: enqueue and return.
+        With ``session=None`` the listener sees every message of every channel. With a
+        session name it sees iopub plus the shell/control/stdin replies to requests
+        sent with that session (``send(..., session=...)`` or the request header's
+        ``session``). Listeners run on the event loop and must not block: enqueue and
+        return. Raises ``KernelNotFound``.
         """
 
     @abstractmethod
-    async def send(self, kernel_id: str, message: KernelMessage) -> None:
-        """Send a message to the kernel (queued while it starts)."""
+    async def send(
+        self, kernel_id: str, message: KernelMessage, *, session: str | None = None
+    ) -> None:
+        """Send a message to the kernel (queued while it starts); raises ``KernelNotFound``.
+
+        Replies are routed to the listeners of ``session`` (default: the header's
+        ``session``).
+        """
