@@ -1,0 +1,108 @@
+"""``GET /api/me`` and ``PATCH /api/me``, in jupyter_server's shapes.
+
+GET answers ``{"identity": {...}, "permissions": {resource: [granted actions], ...,
+"updatable_fields": [...]}}`` for the permissions asked in ``?permissions=<JSON>``.
+PATCH changes the caller's display fields and answers ``{"status": "success",
+"identity": {...}}``; it needs write access on the ``users`` resource (not for viewers).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from modserver.api.auth import ACTIONS, Authorizer, User
+from modserver.errors import http_error
+from modserver.routing import current_user, route
+from modserver.services import ServiceView
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute
+
+from modserver_auth.runtime import AuthRuntime
+from modserver_auth.users import UPDATABLE_FIELDS
+
+MAX_FIELD_LENGTH = 256
+
+
+def _bad_permissions(raw: str) -> Exception:
+    return http_error(
+        400, f'permissions should be a JSON dict of {{"resource": ["action",]}}, got {raw!r}'
+    )
+
+
+def parse_permissions(raw: str) -> dict[str, list[str]]:
+    """The ``permissions`` query argument: ``{"resource": ["action", ...]}``; 400 if not."""
+    if not raw:
+        return {}
+    try:
+        asked = json.loads(raw)
+    except ValueError:
+        raise _bad_permissions(raw) from None
+    if not isinstance(asked, dict):
+        raise _bad_permissions(raw)
+    for resource, actions in asked.items():
+        if not isinstance(actions, list) or not all(isinstance(a, str) for a in actions):
+            raise _bad_permissions(raw)
+        del resource
+    return asked
+
+
+def me_routes(runtime: AuthRuntime, services: ServiceView) -> list[BaseRoute]:
+    """The identity routes."""
+
+    async def can_update(user: User) -> bool:
+        return await services.get(Authorizer).is_authorized(user, "write", "users")  # type: ignore[type-abstract]
+
+    async def get_me(request: Request) -> JSONResponse:
+        asked = parse_permissions(request.query_params.get("permissions", ""))
+        user = current_user(request)
+        authorizer = services.get(Authorizer)  # type: ignore[type-abstract]
+        permissions: dict[str, list[str]] = {}
+        for resource, actions in asked.items():
+            permissions[resource] = [
+                action
+                for action in actions
+                # Unknown action names are simply not granted, as in jupyter_server.
+                if action in ACTIONS and await authorizer.is_authorized(user, action, resource)
+            ]
+        permissions["updatable_fields"] = list(UPDATABLE_FIELDS) if await can_update(user) else []
+        return JSONResponse({"identity": user.identity_model(), "permissions": permissions})
+
+    async def patch_me(request: Request) -> JSONResponse:
+        changes = _parse_changes(await request.body())
+        user = current_user(request)
+        updated = runtime.users.update(user.username, changes)
+        if updated is None:
+            raise http_error(404, f"User {user.username!r} no longer exists")
+        return JSONResponse({"status": "success", "identity": updated.identity_model()})
+
+    return [
+        route("/api/me", get_me, methods=["GET"], resource="api", action="read"),
+        route("/api/me", patch_me, methods=["PATCH"], resource="users", action="write"),
+    ]
+
+
+def _parse_changes(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body) if body else None
+    except ValueError:
+        raise http_error(400, "Invalid or missing JSON body") from None
+    if not isinstance(data, dict) or not data:
+        raise http_error(400, "Invalid or missing JSON body")
+    for key, value in data.items():
+        if key not in UPDATABLE_FIELDS:
+            raise http_error(
+                400, f"Field {key} is not updatable; updatable: {', '.join(UPDATABLE_FIELDS)}"
+            )
+        if not isinstance(value, str) or len(value) > MAX_FIELD_LENGTH:
+            raise http_error(
+                400, f"Field {key} must be a string of at most {MAX_FIELD_LENGTH} characters"
+            )
+    if (
+        "avatar_url" in data
+        and data["avatar_url"]
+        and not data["avatar_url"].startswith(("https://", "http://", "data:image/"))
+    ):
+        raise http_error(400, "Field avatar_url must be an http(s) or data:image URL")
+    return data
