@@ -1,12 +1,79 @@
-"""Declaration of the contents plugin (placeholder until the plugin lands)."""
+"""Declaration of the contents plugin: the ``Contents`` service on the local disk.
 
-from modserver import Plugin
+Serves ``/api/contents`` (Jupyter's Contents API) and ``/files`` (raw downloads). Other
+plugins use the service through ``modserver.api.contents.Contents`` and follow changes
+through the ``ContentsHooks`` hooks. Kept light to import: the work lives in modules
+imported from the hooks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+from modserver import Plugin, PluginContext, hookimpl
+from modserver.api.auth import Authorizer, Identity
+from modserver.api.contents import Contents, ContentsHooks
+
+from modserver_contents.settings import ContentsSettings
+
+if TYPE_CHECKING:
+    from starlette.routing import BaseRoute
+
+    from modserver_contents.service import LocalContents
 
 
 class ContentsPlugin(Plugin):
     name = "contents"
     version = "0.1.0"
-    description = "(not implemented yet)"
+    description = "Files, folders and notebooks on the local disk (/api/contents, /files)."
+    provides = (Contents,)
+    requires = (Identity, Authorizer)
+    settings = ContentsSettings
+    hookspecs = ContentsHooks
+
+    def __init__(self) -> None:
+        self.service: LocalContents | None = None
+
+    def running_service(self) -> LocalContents:
+        """The service of the running server (routes run only while it runs)."""
+        if self.service is None:
+            raise RuntimeError("the contents plugin is not running")
+        return self.service
+
+    @hookimpl
+    def modserver_lifespan(self, context: PluginContext) -> AbstractAsyncContextManager[None]:
+        @asynccontextmanager
+        async def lifespan() -> AsyncIterator[None]:
+            from modserver_contents.service import LocalContents
+            from modserver_contents.store import FileStore
+
+            settings = context.settings_as(ContentsSettings)
+            store = FileStore(str(context.core.root_dir), settings)
+            service = LocalContents(store, context.hook)
+            context.services.provide(Contents, service)  # type: ignore[type-abstract]
+            self.service = service
+            try:
+                yield
+            finally:
+                self.service = None
+
+        return lifespan()
+
+    @hookimpl
+    def modserver_routes(self, context: PluginContext) -> list[BaseRoute]:
+        from modserver_contents.files_route import files_routes
+        from modserver_contents.routes import ContentsRoutes
+
+        api = ContentsRoutes(self.running_service, context.core.base_url)
+        return [*api.routes(), *files_routes(lambda: self.running_service().store)]
+
+    @hookimpl
+    def modserver_openapi(self, context: PluginContext) -> dict[str, Any]:
+        from modserver_contents.openapi import fragment
+
+        return fragment()
 
 
 plugin = ContentsPlugin()

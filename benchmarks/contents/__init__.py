@@ -1,0 +1,1 @@
+"""Contents API benchmark: modserver against jupyter_server on the same folder."""

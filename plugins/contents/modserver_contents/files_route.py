@@ -1,0 +1,84 @@
+"""``/files/{path}``: raw file bytes for download and for viewers (images, PDFs, HTML).
+
+Served with a CSP sandbox so HTML or SVG from the folder cannot script the server's
+origin, and as an attachment for notebooks or when ``?download`` is given. Small files
+are read in the same worker-thread call that checks the path; large ones stream.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Callable
+from email.utils import formatdate, parsedate_to_datetime
+from functools import lru_cache
+from urllib.parse import quote
+
+import anyio
+from modserver.api.contents import ContentsError
+from modserver.errors import http_error
+from modserver.routing import route
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import BaseRoute
+
+from modserver_contents.store import FileStore
+
+SMALL_FILE = 256 * 1024
+SANDBOX_CSP = "frame-ancestors 'self'; sandbox allow-scripts"
+
+
+@lru_cache(maxsize=4096)
+def content_type(name: str) -> str:
+    """The Content-Type Jupyter serves a file name with (cached: asked on every request)."""
+    if name.endswith(".ipynb"):
+        return "application/x-ipynb+json"
+    mime, encoding = mimetypes.guess_type(name)
+    if encoding == "gzip":
+        return "application/gzip"
+    if encoding is not None or mime is None:
+        return "application/octet-stream"
+    return "text/plain; charset=UTF-8" if mime == "text/plain" else mime
+
+
+def _not_modified(request: Request, mtime: float) -> bool:
+    since = request.headers.get("if-modified-since")
+    if not since:
+        return False
+    try:
+        return int(mtime) <= parsedate_to_datetime(since).timestamp()
+    except (TypeError, ValueError):
+        return False
+
+
+def files_routes(store: Callable[[], FileStore]) -> list[BaseRoute]:
+    """The guarded ``/files/{path}`` route over the running ``store()``."""
+
+    async def files(request: Request) -> Response:
+        path = request.path_params["path"]
+        try:
+            api_path, disk_path, info, data = await anyio.to_thread.run_sync(
+                store().open_for_download, path, SMALL_FILE
+            )
+        except ContentsError as exc:
+            raise http_error(exc.status, exc.message) from None
+        name = api_path.rsplit("/", 1)[-1]
+        headers = {
+            "Content-Type": content_type(name),
+            "Content-Security-Policy": SANDBOX_CSP,
+            "Last-Modified": formatdate(info.st_mtime, usegmt=True),
+        }
+        if "v" not in request.query_params:
+            headers["Cache-Control"] = "no-cache"  # revalidate; 304s keep it cheap
+        if name.endswith(".ipynb") or "download" in request.query_params:
+            headers["Content-Disposition"] = f"attachment; filename*=utf-8''{quote(name)}"
+        if _not_modified(request, info.st_mtime):
+            return Response(status_code=304, headers=headers)
+        if data is None:
+            return FileResponse(disk_path, stat_result=info, headers=headers)
+        headers["Content-Length"] = str(len(data))
+        body = b"" if request.method == "HEAD" else data
+        return Response(body, headers=headers)
+
+    return [
+        route("/files/{path:path}", files, methods=["GET", "HEAD"], resource="contents"),
+    ]

@@ -1,0 +1,91 @@
+"""API paths to disk paths, and the rules that keep every request inside the root folder.
+
+An API path is ``/``-separated and relative to the root; a leading or trailing ``/`` is
+ignored, as Jupyter clients send both forms. Anything that could name a place outside the
+root (``..`` in any spelling, NUL bytes, ``~``, drive letters, a symlink leading out) is
+refused here, so the store never touches such a path.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+from modserver.api.contents import ContentsError
+
+
+def normalize(path: str) -> str:
+    """Return the canonical API path (``a/b``, ``""`` for the root) or raise 400."""
+    if "\x00" in path:
+        raise ContentsError(400, "Invalid path: NUL bytes are not allowed")
+    stripped = path.strip("/")
+    if not stripped:
+        return ""
+    parts = stripped.split("/")
+    for part in parts:
+        # A part that is "." or ".." once more percent-decoded was double-encoded by the
+        # client to slip past a decoder: refuse it like the plain form.
+        if part in ("", ".", "..") or unquote(part) in (".", ".."):
+            raise ContentsError(400, f"Invalid path {path!r}: empty, '.' or '..' parts")
+        if os.sep != "/" and os.sep in part:
+            raise ContentsError(400, f"Invalid path {path!r}: {os.sep!r} is not a separator here")
+    if parts[0].startswith("~"):
+        raise ContentsError(400, f"Invalid path {path!r}: '~' paths are not allowed")
+    if os.path.isabs(parts[0]) or os.path.splitdrive(parts[0])[0]:
+        raise ContentsError(400, f"Invalid path {path!r}: absolute paths are not allowed")
+    return stripped
+
+
+def is_hidden_path(api_path: str) -> bool:
+    """True when any part of a normalized API path is a dot name."""
+    return any(part.startswith(".") for part in api_path.split("/")) if api_path else False
+
+
+def within(real: str, root: str) -> bool:
+    """True if resolved ``real`` is ``root`` or inside it (not a sibling like ``root-x``)."""
+    return real == root or real.startswith(root if root.endswith(os.sep) else root + os.sep)
+
+
+@dataclass(frozen=True)
+class Resolver:
+    """Maps API paths to disk paths under one resolved root folder."""
+
+    root: str  # absolute, symlinks resolved
+
+    def join(self, api_path: str) -> str:
+        """The disk path of a normalized API path, without resolving symlinks."""
+        return os.path.join(self.root, *api_path.split("/")) if api_path else self.root
+
+    def resolve(self, path: str) -> tuple[str, str]:
+        """Normalize ``path`` and return ``(api_path, disk_path)``; 403 if it leads outside.
+
+        Symlinks are resolved for the check, so a link inside the root that points out of
+        it is refused; paths that do not exist yet resolve through their existing parent.
+        """
+        api_path = normalize(path)
+        disk_path = self.join(api_path)
+        if (
+            api_path
+            and self._through_symlink(api_path)
+            and not within(os.path.realpath(disk_path), self.root)
+        ):
+            raise ContentsError(403, f"Permission denied: {api_path!r} leads outside the root")
+        return api_path, disk_path
+
+    def _through_symlink(self, api_path: str) -> bool:
+        """True if an existing part of the path (below the root) is a symbolic link.
+
+        With no ``..`` and no link, a path cannot leave the root; checking only the parts
+        below the root is cheaper than resolving the whole path from ``/`` every request.
+        """
+        current = self.root
+        for part in api_path.split("/"):
+            current = os.path.join(current, part)
+            try:
+                if stat.S_ISLNK(os.lstat(current).st_mode):
+                    return True
+            except OSError:
+                return False  # missing: nothing further down exists to follow
+        return False

@@ -1,0 +1,119 @@
+"""``LocalContents``: the ``Contents`` service on the local disk.
+
+Each operation runs as one unit in a worker thread (``FileStore`` does the disk work), so
+the event loop never waits on the disk. Hooks run on the event loop, before and after the
+disk work, so their implementations need not be thread-safe.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+from typing import Any, Literal
+
+import anyio
+import pluggy
+from modserver.api.contents import Contents, ContentsModel, ContentType
+
+from modserver_contents.store import FileStore
+
+
+class LocalContents(Contents):
+    """Files, folders and notebooks under the server's root folder."""
+
+    def __init__(self, store: FileStore, hook: pluggy.HookRelay) -> None:
+        self.store = store
+        self.hook = hook
+        # Picking a free name and creating it must not interleave between two requests.
+        self._naming = anyio.Lock()
+
+    async def get(
+        self,
+        path: str,
+        *,
+        content: bool = True,
+        type: ContentType | None = None,
+        format: Literal["text", "base64"] | None = None,
+        hash: bool = False,
+    ) -> ContentsModel:
+        """The model at ``path``; folders list their children, notebooks come parsed."""
+        return await anyio.to_thread.run_sync(
+            partial(self.store.get, path, content, type, format, hash)
+        )
+
+    async def save(self, model: ContentsModel, path: str) -> ContentsModel:
+        """Save ``model`` at ``path`` (creating it if needed), with the save hooks."""
+        return await self._saving(model, path, self.store.save)
+
+    async def create(self, model: ContentsModel, path: str) -> ContentsModel:
+        """Create ``path``, filling in an empty file or notebook when ``model`` has no content."""
+        return await self._saving(model, path, self.store.create)
+
+    async def _saving(self, model: ContentsModel, path: str, write: Any) -> ContentsModel:
+        chunk = model.get("chunk")
+        if chunk in (None, 1):  # once per upload, not once per chunk
+            self.hook.contents_pre_save(model=model, path=path)
+        saved: ContentsModel = await anyio.to_thread.run_sync(write, model, path)
+        if chunk in (None, -1):
+            self.hook.contents_post_save(
+                model={**saved, "content": model.get("content"), "format": model.get("format")},
+                path=saved["path"],
+            )
+        return saved
+
+    async def new_untitled(
+        self, path: str = "", *, type: ContentType | Literal[""] = "file", ext: str = ""
+    ) -> ContentsModel:
+        """Create ``untitled.txt`` / ``Untitled.ipynb`` / ``Untitled Folder`` in ``path``."""
+        async with self._naming:
+            return await anyio.to_thread.run_sync(self.store.new_untitled, path, type, ext)
+
+    async def copy(self, from_path: str, to_dir: str | None = None) -> ContentsModel:
+        """Copy ``from_path`` into folder ``to_dir`` as ``name-CopyN`` (or to a new path)."""
+        async with self._naming:
+            return await anyio.to_thread.run_sync(self.store.copy, from_path, to_dir)
+
+    async def rename(self, old_path: str, new_path: str) -> ContentsModel:
+        """Rename or move; 409 if ``new_path`` exists. Returns the model at the new path."""
+        await anyio.to_thread.run_sync(self.store.rename, old_path, new_path)
+        model = await self.get(new_path, content=False)
+        if model["path"] != old_path.strip("/"):
+            self.hook.contents_post_rename(old_path=old_path.strip("/"), new_path=model["path"])
+        return model
+
+    async def delete(self, path: str) -> None:
+        """Delete a file or folder (to the trash when configured)."""
+        await anyio.to_thread.run_sync(self.store.delete, path)
+        self.hook.contents_post_delete(path=path.strip("/"))
+
+    async def exists(self, path: str) -> bool:
+        """True if a file or folder exists at ``path``."""
+        return await anyio.to_thread.run_sync(self.store.exists, path)
+
+    async def dir_exists(self, path: str) -> bool:
+        """True if a folder exists at ``path``."""
+        return await anyio.to_thread.run_sync(self.store.dir_exists, path)
+
+    async def file_exists(self, path: str) -> bool:
+        """True if a file (not a folder) exists at ``path``."""
+        return await anyio.to_thread.run_sync(self.store.file_exists, path)
+
+    def local_path(self, path: str) -> Path | None:
+        """The disk path of ``path``; ContentsError (403/400) if it would leave the root."""
+        return Path(self.store.resolver.resolve(path)[1])
+
+    async def list_checkpoints(self, path: str) -> list[dict[str, Any]]:
+        """Checkpoints of ``path`` (zero or one)."""
+        return await anyio.to_thread.run_sync(self.store.list_checkpoints, path)
+
+    async def create_checkpoint(self, path: str) -> dict[str, Any]:
+        """Checkpoint ``path``."""
+        return await anyio.to_thread.run_sync(self.store.create_checkpoint, path)
+
+    async def restore_checkpoint(self, path: str, checkpoint_id: str) -> None:
+        """Restore ``path`` from a checkpoint."""
+        await anyio.to_thread.run_sync(self.store.restore_checkpoint, path, checkpoint_id)
+
+    async def delete_checkpoint(self, path: str, checkpoint_id: str) -> None:
+        """Delete a checkpoint."""
+        await anyio.to_thread.run_sync(self.store.delete_checkpoint, path, checkpoint_id)

@@ -1,0 +1,75 @@
+"""``/files/{path}``: raw bytes with the headers Jupyter's file handler sends."""
+
+from __future__ import annotations
+
+import httpx
+import nbformat
+from nbformat.v4 import new_notebook
+
+
+def test_a_file_is_served_raw_in_a_csp_sandbox(client: httpx.Client, folder) -> None:
+    api, disk = folder
+    (disk / "page.html").write_text("<script>alert(1)</script>")
+    response = client.get(f"files/{api}/page.html")
+    assert response.status_code == 200
+    assert response.text == "<script>alert(1)</script>"
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert "sandbox allow-scripts" in response.headers["Content-Security-Policy"]
+    assert response.headers["Cache-Control"] == "no-cache"
+    assert "Content-Disposition" not in response.headers
+
+
+def test_download_sets_an_attachment_disposition(client: httpx.Client, folder) -> None:
+    api, disk = folder
+    (disk / "ré sumé.txt").write_text("cv")
+    response = client.get(f"files/{api}/ré sumé.txt", params={"download": "1"})
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"] == (
+        "attachment; filename*=utf-8''r%C3%A9%20sum%C3%A9.txt"
+    )
+    assert response.headers["Content-Type"] == "text/plain; charset=UTF-8"
+
+
+def test_notebooks_download_as_ipynb_attachments(client: httpx.Client, folder) -> None:
+    api, disk = folder
+    (disk / "n.ipynb").write_text(nbformat.writes(new_notebook()))
+    response = client.get(f"files/{api}/n.ipynb")
+    assert response.headers["Content-Type"] == "application/x-ipynb+json"
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    assert response.json()["nbformat"] == 4
+
+
+def test_large_files_stream_whole(client: httpx.Client, folder) -> None:
+    api, disk = folder
+    data = bytes(range(256)) * 8192  # 2 MiB, past the read-at-once limit
+    (disk / "big.bin").write_bytes(data)
+    response = client.get(f"files/{api}/big.bin")
+    assert response.status_code == 200
+    assert response.content == data
+    assert response.headers["Content-Type"] == "application/octet-stream"
+
+
+def test_head_gives_headers_without_body(client: httpx.Client, folder) -> None:
+    api, disk = folder
+    (disk / "a.txt").write_text("12345")
+    response = client.head(f"files/{api}/a.txt")
+    assert response.status_code == 200
+    assert response.headers["Content-Length"] == "5"
+    assert response.content == b""
+
+
+def test_unchanged_files_answer_304(client: httpx.Client, folder) -> None:
+    api, disk = folder
+    (disk / "a.txt").write_text("x")
+    first = client.get(f"files/{api}/a.txt")
+    again = client.get(
+        f"files/{api}/a.txt", headers={"If-Modified-Since": first.headers["Last-Modified"]}
+    )
+    assert again.status_code == 304
+
+
+def test_folders_and_missing_files_are_404(client: httpx.Client, folder) -> None:
+    api, disk = folder
+    (disk / "d").mkdir()
+    assert client.get(f"files/{api}/d").status_code == 404
+    assert client.get(f"files/{api}/nope").status_code == 404
