@@ -1,12 +1,108 @@
-"""Declaration of the kernels plugin (placeholder until the plugin lands)."""
+"""Declaration of the kernels plugin: kernelspecs, kernels REST, the kernel WebSocket.
 
-from modserver import Plugin
+Provides the ``Kernels`` service (manager.py): one jupyter_client kernel manager and one
+shared client (client.py) per kernel. Kept light to import: jupyter_client and zmq load
+inside the hooks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+from modserver import Plugin, PluginContext, hookimpl
+from modserver.api.auth import Authorizer, Identity
+from modserver.api.contents import Contents
+from modserver.api.kernels import Kernels
+
+from modserver_kernels.settings import KernelsSettings
+
+if TYPE_CHECKING:
+    from starlette.routing import BaseRoute
+
+    from modserver_kernels.manager import KernelRegistry
 
 
 class KernelsPlugin(Plugin):
     name = "kernels"
     version = "0.1.0"
-    description = "(not implemented yet)"
+    description = "Kernels and kernelspecs (/api/kernels, /api/kernelspecs, kernel WebSockets)."
+    provides = (Kernels,)
+    requires = (Identity, Authorizer)
+    optional = (Contents,)
+    settings = KernelsSettings
+
+    def __init__(self) -> None:
+        self.registry: KernelRegistry | None = None
+
+    def running_registry(self) -> KernelRegistry:
+        """The registry of the running server (routes run only while it runs)."""
+        if self.registry is None:
+            raise RuntimeError("the kernels plugin is not running")
+        return self.registry
+
+    @hookimpl
+    def modserver_lifespan(self, context: PluginContext) -> AbstractAsyncContextManager[None]:
+        @asynccontextmanager
+        async def lifespan() -> AsyncIterator[None]:
+            import anyio
+
+            from modserver_kernels.manager import KernelRegistry
+
+            settings = context.settings_as(KernelsSettings)
+            # Tasks live in the server's task group (a group opened here could not be
+            # exited inside the core's shutdown time limit); the registry's own cancel
+            # scopes stop them when this plugin stops.
+            registry = KernelRegistry(
+                settings,
+                context.core.root_dir,
+                context.services.get_optional(Contents),  # type: ignore[type-abstract]
+                context.task_group,
+            )
+            context.services.provide(Kernels, registry)  # type: ignore[type-abstract]
+            self.registry = registry
+            context.task_group.start_soon(registry.watch_health)
+            if settings.cull_idle_timeout > 0:
+                context.task_group.start_soon(registry.cull_idle)
+            try:
+                yield
+            finally:
+                self.registry = None
+                # Every kernel stops with the server: no orphan processes.
+                with anyio.CancelScope(shield=True):
+                    await registry.shutdown_all()
+
+        return lifespan()
+
+    @hookimpl
+    def modserver_routes(self, context: PluginContext) -> list[BaseRoute]:
+        from modserver_kernels.routes import kernel_routes
+        from modserver_kernels.specs import kernelspec_routes
+
+        base_url = context.core.base_url
+        settings = context.settings_as(KernelsSettings)
+        return [
+            *kernelspec_routes(
+                lambda: self.running_registry().spec_manager,
+                lambda: settings.default_kernel_name,
+                base_url,
+            ),
+            *kernel_routes(self.running_registry, base_url, context.server),
+        ]
+
+    @hookimpl
+    def modserver_status(self, context: PluginContext) -> dict[str, Any]:
+        registry = self.registry
+        if registry is None:
+            return {"kernels": 0, "connections": 0}
+        return registry.status()
+
+    @hookimpl
+    def modserver_openapi(self, context: PluginContext) -> dict[str, Any]:
+        from modserver_kernels.openapi import fragment
+
+        return fragment()
 
 
 plugin = KernelsPlugin()

@@ -1,0 +1,1 @@
+"""Kernel benchmarks: modserver vs jupyter_server vs the kernel driven directly over ZMQ."""

@@ -1,0 +1,379 @@
+"""The shared kernel client: one set of ZMQ sockets per kernel, many listeners.
+
+Every WebSocket of a kernel and every server-side consumer registers a listener here.
+iopub fans out to all listeners; shell, control and stdin replies go only to the
+listeners of the session that sent the request. Requests sent before the kernel
+answers its first ``kernel_info_request`` wait in a queue. Execution state and last
+activity are tracked here, in one place. Listeners are plain callbacks that enqueue and
+return, so a slow consumer can never hold up the socket readers.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import anyio
+import zmq
+import zmq.asyncio
+from modserver.api.kernels import KernelListener, KernelMessage
+
+from modserver_kernels.wire import CHANNELS, Signer, WireError, from_zmq, to_zmq
+
+log = logging.getLogger("modserver.kernels")
+
+# Message types that say nothing about the user's activity (as jupyter_server counts it).
+UNTRACKED_TYPES = frozenset(
+    {
+        "comm_info_request",
+        "comm_info_reply",
+        "kernel_info_request",
+        "kernel_info_reply",
+        "shutdown_request",
+        "shutdown_reply",
+        "interrupt_request",
+        "interrupt_reply",
+        "debug_request",
+        "debug_reply",
+        "stream",
+        "display_data",
+        "update_display_data",
+        "execute_input",
+        "execute_result",
+        "error",
+        "status",
+        "clear_output",
+        "debug_event",
+        "input_request",
+        "input_reply",
+    }
+)
+SERVER_SESSION = "modserver-kernels"
+_ORIGINS_LIMIT = 10_000
+_SOCKET_TYPES = {"shell": zmq.DEALER, "control": zmq.DEALER, "stdin": zmq.DEALER, "iopub": zmq.SUB}
+
+
+def utcnow() -> datetime:
+    """Now, timezone-aware UTC."""
+    return datetime.now(timezone.utc)
+
+
+@dataclass(eq=False)
+class Listener:
+    """A registered consumer: ``session`` None means it sees every message."""
+
+    callback: KernelListener
+    session: str | None
+    counts_as_connection: bool
+    on_close: Callable[[], None] | None = None
+
+
+@dataclass(eq=False)
+class HeldSession:
+    """Messages for a session whose WebSocket dropped, replayed when it reconnects."""
+
+    messages: deque[KernelMessage] = field(default_factory=deque)
+    size: int = 0
+
+
+class KernelClient:
+    """One kernel's sockets, listeners, state and pending requests."""
+
+    def __init__(
+        self,
+        kernel_id: str,
+        context: zmq.asyncio.Context,
+        *,
+        hold_messages: int = 1000,
+        hold_bytes: int = 16 * 1024 * 1024,
+        hold_sessions: int = 8,
+    ) -> None:
+        self.kernel_id = kernel_id
+        self._context = context
+        self.execution_state = "starting"
+        self.last_activity = utcnow()
+        self.ready = False
+        self._listeners: list[Listener] = []
+        self._sockets: dict[str, zmq.asyncio.Socket] = {}
+        self._signer = Signer(b"")
+        self._pending: list[tuple[KernelMessage, str | None]] = []
+        self._origins: OrderedDict[str, str] = OrderedDict()
+        self._waiters: dict[str, tuple[anyio.Event, list[KernelMessage]]] = {}
+        self._held: OrderedDict[str, HeldSession] = OrderedDict()
+        self._hold_messages = hold_messages
+        self._hold_bytes = hold_bytes
+        self._hold_sessions = hold_sessions
+        self._scope: anyio.CancelScope | None = None
+        self._iopub_seen = anyio.Event()
+        self._identity = uuid.uuid4().hex.encode()
+        self.closed = False
+
+    # -- listeners ------------------------------------------------------------------------
+
+    @property
+    def connections(self) -> int:
+        """How many WebSockets are attached."""
+        return sum(1 for item in self._listeners if item.counts_as_connection)
+
+    def subscribe(
+        self,
+        callback: KernelListener,
+        *,
+        session: str | None = None,
+        connection: bool = False,
+        on_close: Callable[[], None] | None = None,
+    ) -> Callable[[], None]:
+        """Register ``callback``; returns the function that unregisters it.
+
+        ``on_close`` is called when the kernel goes away (a WebSocket then closes).
+        """
+        listener = Listener(callback, session, connection, on_close)
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def hold(self, session: str) -> None:
+        """Start keeping (bounded) messages for ``session`` until it reconnects."""
+        self._held.pop(session, None)
+        self._held[session] = HeldSession()
+        while len(self._held) > self._hold_sessions:
+            self._held.popitem(last=False)
+
+    def take_held(self, session: str) -> list[KernelMessage]:
+        """The messages kept for ``session`` (and stop keeping them)."""
+        held = self._held.pop(session, None)
+        return list(held.messages) if held else []
+
+    # -- sending --------------------------------------------------------------------------
+
+    async def send(self, message: KernelMessage, session: str | None = None) -> None:
+        """Send a request; it waits in a queue until the kernel has answered once."""
+        origin = session or str(message.header.get("session", ""))
+        if self.closed:
+            return
+        if not self.ready:
+            self._pending.append((message, origin))
+            return
+        await self._send_now(message, origin)
+
+    async def _send_now(self, message: KernelMessage, origin: str | None) -> None:
+        socket = self._sockets.get(message.channel)
+        if socket is None or message.channel == "iopub":
+            log.warning(
+                "kernel %s: dropping a message for channel %r", self.kernel_id, message.channel
+            )
+            return
+        msg_id = message.header.get("msg_id")
+        if origin and isinstance(msg_id, str):
+            self._origins[msg_id] = origin
+            if len(self._origins) > _ORIGINS_LIMIT:
+                self._origins.popitem(last=False)
+        self._note_activity(message.msg_type, None)
+        await socket.send_multipart(to_zmq(message, self._signer), copy=False)
+
+    def new_message(
+        self, msg_type: str, content: bytes = b"{}", channel: str = "shell"
+    ) -> KernelMessage:
+        """A message from the server itself (kernel_info, status notices)."""
+        header = {
+            "msg_id": uuid.uuid4().hex,
+            "msg_type": msg_type,
+            "username": "modserver",
+            "session": SERVER_SESSION,
+            "date": utcnow().isoformat(),
+            "version": "5.3",
+        }
+        return KernelMessage(channel=channel, header=header, parent_header={}, content=content)
+
+    async def request(self, message: KernelMessage, seconds: float) -> KernelMessage | None:
+        """Send a server request directly and wait for its reply (None on timeout)."""
+        event = anyio.Event()
+        box: list[KernelMessage] = []
+        msg_id = str(message.header["msg_id"])
+        self._waiters[msg_id] = (event, box)
+        try:
+            await self._send_now(message, SERVER_SESSION)
+            with anyio.move_on_after(seconds):
+                await event.wait()
+        finally:
+            self._waiters.pop(msg_id, None)
+        return box[0] if box else None
+
+    # -- receiving ------------------------------------------------------------------------
+
+    def notify(self, message: KernelMessage) -> None:
+        """Deliver a server-made message (e.g. a ``restarting`` status) like a kernel's."""
+        self._dispatch(message)
+
+    def _note_activity(self, msg_type: str, parent_type: str | None) -> None:
+        if (
+            msg_type not in UNTRACKED_TYPES
+            or (parent_type is not None and parent_type not in UNTRACKED_TYPES)
+            or self.execution_state == "busy"
+        ):
+            self.last_activity = utcnow()
+
+    def _dispatch(self, message: KernelMessage) -> None:
+        parent = message.parent_header
+        parent_type = parent.get("msg_type")
+        self._note_activity(message.msg_type, parent_type if isinstance(parent_type, str) else "")
+        if message.channel == "iopub":
+            if message.msg_type == "status":
+                self._track_status(message, parent_type)
+            target: str | None = None
+        else:
+            parent_id = parent.get("msg_id")
+            waiter = self._waiters.get(parent_id) if isinstance(parent_id, str) else None
+            if waiter is not None and message.channel in ("shell", "control"):
+                waiter[1].append(message)
+                waiter[0].set()
+                return
+            target = self._origins.get(parent_id) if isinstance(parent_id, str) else None
+            if target is not None and message.channel in ("shell", "control"):
+                # The reply ends the request (stdin requests come before it).
+                self._origins.pop(parent_id, None)  # type: ignore[arg-type]
+            if target is None:
+                target = str(parent.get("session", ""))
+            if target == SERVER_SESSION:
+                return
+        for listener in list(self._listeners):
+            if target is None or listener.session is None or listener.session == target:
+                try:
+                    listener.callback(message)
+                except Exception:  # a broken consumer must not stop the reader
+                    log.exception("kernel %s: a listener failed", self.kernel_id)
+        for session, held in self._held.items():
+            if target is None or session == target:
+                self._keep(held, message)
+
+    def _keep(self, held: HeldSession, message: KernelMessage) -> None:
+        held.messages.append(message)
+        held.size += message.size
+        while held.messages and (
+            len(held.messages) > self._hold_messages or held.size > self._hold_bytes
+        ):
+            held.size -= held.messages.popleft().size
+
+    def _track_status(self, message: KernelMessage, parent_type: Any) -> None:
+        try:
+            state = message.content_json().get("execution_state")
+        except ValueError:
+            return
+        if not isinstance(state, str):
+            return
+        if parent_type not in UNTRACKED_TYPES:
+            self.execution_state = state
+        elif self.execution_state == "starting" and state != "starting":
+            self.execution_state = "idle"
+
+    # -- running --------------------------------------------------------------------------
+
+    async def run(
+        self,
+        connection_info: dict[str, Any],
+        ready_timeout: float,
+        *,
+        task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
+    ) -> None:
+        """Connect the sockets and read them until ``close()``; call in a task group."""
+        key = connection_info.get("key", b"")
+        self._signer = Signer(
+            key.encode() if isinstance(key, str) else key,
+            str(connection_info.get("signature_scheme", "hmac-sha256")),
+        )
+        with anyio.CancelScope() as scope:
+            self._scope = scope
+            if self.closed:
+                scope.cancel()
+            try:
+                for channel in CHANNELS:
+                    self._sockets[channel] = self._connect(channel, connection_info)
+                task_status.started()
+                async with anyio.create_task_group() as group:
+                    for channel in CHANNELS:
+                        group.start_soon(self._read, channel)
+                    await self.wait_until_answering(ready_timeout)
+                    await self.resume()
+            finally:
+                for socket in self._sockets.values():
+                    socket.close(linger=0)
+                self._sockets.clear()
+
+    def _connect(self, channel: str, info: dict[str, Any]) -> zmq.asyncio.Socket:
+        socket = self._context.socket(_SOCKET_TYPES[channel])
+        socket.linger = 0
+        if channel == "iopub":
+            socket.setsockopt(zmq.SUBSCRIBE, b"")
+        else:
+            # One identity for all DEALERs: the kernel answers stdin requests to the
+            # identity that sent the shell request.
+            socket.setsockopt(zmq.IDENTITY, self._identity)
+        port = info[f"{channel}_port"] if channel != "iopub" else info["iopub_port"]
+        if info.get("transport", "tcp") == "ipc":
+            url = f"ipc://{info['ip']}-{port}"
+        else:
+            ip = str(info.get("ip", "127.0.0.1"))
+            url = f"tcp://[{ip}]:{port}" if ":" in ip else f"tcp://{ip}:{port}"
+        socket.connect(url)
+        return socket
+
+    async def _read(self, channel: str) -> None:
+        socket = self._sockets[channel]
+        while True:
+            frames = await socket.recv_multipart()
+            try:
+                message = from_zmq(channel, frames)
+            except (WireError, ValueError) as exc:
+                log.warning("kernel %s: bad message on %s: %s", self.kernel_id, channel, exc)
+                continue
+            if channel == "iopub":
+                self._iopub_seen.set()
+            self._dispatch(message)
+
+    async def wait_until_answering(self, seconds: float) -> bool:
+        """Ask ``kernel_info`` until both shell and iopub answer; then mark the client ready.
+
+        A SUB socket misses what the kernel publishes before the subscription arrives,
+        hence the repeated requests (as jupyter_server's "nudge" does).
+        """
+        self._iopub_seen = anyio.Event()
+        with anyio.move_on_after(seconds):
+            while True:
+                reply = await self.request(self.new_message("kernel_info_request"), 0.5)
+                if reply is not None:
+                    with anyio.move_on_after(0.2):
+                        await self._iopub_seen.wait()
+                    if self._iopub_seen.is_set():
+                        if self.execution_state in ("starting", "restarting"):
+                            self.execution_state = "idle"
+                        return True
+        log.warning("kernel %s did not answer within %ss", self.kernel_id, seconds)
+        return False
+
+    async def resume(self) -> None:
+        """Mark the client ready and send the requests that waited meanwhile."""
+        # New requests keep queueing behind these until the queue is empty: order holds.
+        while self._pending:
+            message, origin = self._pending.pop(0)
+            await self._send_now(message, origin)
+        self.ready = True
+
+    def close(self) -> None:
+        """Close the sockets and stop reading (listeners get nothing more)."""
+        self.closed = True
+        self.ready = False
+        if self._scope is not None:
+            self._scope.cancel()
+        for listener in list(self._listeners):
+            if listener.on_close is not None:
+                listener.on_close()
+        self._held.clear()

@@ -1,0 +1,227 @@
+"""One kernel WebSocket: ``/api/kernels/{id}/channels?session_id=...``.
+
+The endpoint owns a task group with two tasks: the reader (client frames to the kernel)
+and the writer (a bounded per-connection queue to the client). The shared client's
+listener only appends to that queue, so a slow client never slows the kernel or the
+other clients; when it falls too far behind it is told (close reason) and dropped.
+A new connection with the same session replaces the old one; messages for a session
+whose socket dropped are kept (bounded) by the client and replayed when it returns.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+from collections import deque
+from collections.abc import Callable
+
+import anyio
+from modserver.api.kernels import KernelMessage
+from starlette.responses import JSONResponse
+from starlette.websockets import WebSocket
+
+from modserver_kernels.client import KernelClient
+from modserver_kernels.manager import KernelRegistry
+from modserver_kernels.wire import (
+    CHANNELS,
+    V1_PROTOCOL,
+    WireError,
+    decode_legacy,
+    decode_v1,
+    encode_legacy,
+    encode_v1,
+)
+
+log = logging.getLogger("modserver.kernels")
+
+CLOSE_TOO_SLOW = 1008  # policy violation: the client did not keep up
+CLOSE_REPLACED = 1000
+CLOSE_GOING_AWAY = 1001  # the server is stopping
+TOO_SLOW = "Too slow: fell too far behind the kernel's output; reconnect"
+
+
+class ConnectionQueue:
+    """A bounded queue of messages for one WebSocket (count and bytes)."""
+
+    def __init__(self, max_messages: int, max_bytes: int) -> None:
+        self.max_messages = max_messages
+        self.max_bytes = max_bytes
+        self.items: deque[KernelMessage] = deque()
+        self.size = 0
+        self.overflowed = False
+        self.closed = False
+        self.close_code = CLOSE_REPLACED
+        self._wake = anyio.Event()
+        # Called once when the client falls too far behind (the writer may be stuck
+        # in a send to a stalled socket, so it cannot notice by itself).
+        self.on_overflow: Callable[[], None] = lambda: None
+
+    def put(self, message: KernelMessage) -> None:
+        """Enqueue without waiting (the kernel reader calls this); overflow marks the end."""
+        if self.overflowed or self.closed:
+            return
+        self.items.append(message)
+        self.size += message.size
+        if len(self.items) > self.max_messages or self.size > self.max_bytes:
+            self.overflowed = True
+            self.items.clear()
+            self.size = 0
+            self.on_overflow()
+        self._wake.set()
+
+    def close(self, code: int = CLOSE_REPLACED) -> None:
+        """Wake the writer so it ends, closing the socket with ``code``."""
+        if not self.closed:
+            self.close_code = code
+        self.closed = True
+        self._wake.set()
+
+    async def take(self) -> list[KernelMessage]:
+        """Everything queued (waits for at least one message, overflow or close)."""
+        while not self.items and not self.overflowed and not self.closed:
+            await self._wake.wait()
+            self._wake = anyio.Event()
+        batch = list(self.items)
+        self.items.clear()
+        self.size = 0
+        return batch
+
+
+class OpenSessions:
+    """Which WebSocket serves each (kernel, session): a newcomer replaces a stale one."""
+
+    def __init__(self) -> None:
+        self._open: dict[tuple[str, str], ConnectionQueue] = {}
+        self._all: set[ConnectionQueue] = set()
+
+    def register(self, key: tuple[str, str], queue: ConnectionQueue) -> None:
+        """``queue`` now serves ``key``; the connection it replaces is closed."""
+        stale = self._open.get(key)
+        if stale is not None:
+            log.warning("Replacing stale connection: %s:%s", *key)
+            stale.close()
+        self._open[key] = queue
+        self._all.add(queue)
+
+    def unregister(self, key: tuple[str, str], queue: ConnectionQueue) -> bool:
+        """Forget ``queue``; False if another connection had replaced it for ``key``."""
+        self._all.discard(queue)
+        if self._open.get(key) is queue:
+            del self._open[key]
+            return True
+        return False
+
+    def close_all(self) -> None:
+        """Close every open WebSocket (the server is stopping)."""
+        for queue in list(self._all):
+            queue.close(CLOSE_GOING_AWAY)
+
+
+async def serve_channels(
+    websocket: WebSocket, registry: KernelRegistry, sessions: OpenSessions
+) -> None:
+    """Run one kernel WebSocket until either side closes."""
+    kernel_id = websocket.path_params["kernel_id"]
+    kernel = registry.find(kernel_id)
+    if kernel is None:
+        await _refuse(websocket, 404, f"Kernel does not exist: {kernel_id}")
+        return
+    client = kernel.client
+    session = websocket.query_params.get("session_id") or uuid.uuid4().hex
+    offered = websocket.scope.get("subprotocols") or []
+    v1 = registry.settings.v1_protocol and V1_PROTOCOL in offered
+    await websocket.accept(subprotocol=V1_PROTOCOL if v1 else None)
+
+    queue = ConnectionQueue(registry.settings.ws_queue_messages, registry.settings.ws_queue_bytes)
+    key = (kernel_id, session)
+
+    async with anyio.create_task_group() as group:
+        queue.on_overflow = group.cancel_scope.cancel
+        sessions.register(key, queue)
+        for message in client.take_held(session):
+            queue.put(message)
+        unsubscribe = client.subscribe(
+            queue.put, session=session, connection=True, on_close=queue.close
+        )
+        try:
+            group.start_soon(_write, websocket, queue, v1, group.cancel_scope)
+            await _read(websocket, client, session, v1, queue)
+        finally:
+            unsubscribe()
+            mine = sessions.unregister(key, queue)
+            if mine and not client.closed:
+                # Keep what this session misses until it reconnects.
+                client.hold(session)
+            queue.close()
+            group.cancel_scope.cancel()
+    if queue.overflowed:
+        log.warning("kernel %s: dropping session %s: it fell too far behind", kernel_id, session)
+        # Tell the client why, if its socket still takes a close frame.
+        with anyio.move_on_after(2), contextlib.suppress(OSError, RuntimeError):
+            await websocket.close(code=CLOSE_TOO_SLOW, reason=TOO_SLOW)
+
+
+async def _refuse(websocket: WebSocket, status: int, message: str) -> None:
+    try:
+        await websocket.send_denial_response(
+            JSONResponse({"message": message, "reason": None}, status_code=status)
+        )
+    except RuntimeError:  # the server lacks the denial-response extension
+        await websocket.close(code=1008, reason=message[:120])
+
+
+async def _read(
+    websocket: WebSocket, client: KernelClient, session: str, v1: bool, queue: ConnectionQueue
+) -> None:
+    while not queue.closed and not queue.overflowed:
+        event = await websocket.receive()
+        if event["type"] == "websocket.disconnect":
+            queue.closed = True
+            return
+        data = event.get("bytes")
+        if data is None:
+            data = event.get("text")
+        if data is None:
+            continue
+        try:
+            if v1:
+                if not isinstance(data, bytes):
+                    raise WireError("the v1 protocol sends binary frames")
+                message = decode_v1(data)
+            else:
+                message = decode_legacy(data)
+        except WireError as exc:
+            log.warning("kernel %s: ignoring a bad frame: %s", client.kernel_id, exc)
+            continue
+        if message.channel not in CHANNELS or message.channel == "iopub":
+            log.warning("kernel %s: no such channel %r", client.kernel_id, message.channel)
+            continue
+        await client.send(message, session)
+
+
+async def _write(
+    websocket: WebSocket, queue: ConnectionQueue, v1: bool, scope: anyio.CancelScope
+) -> None:
+    encode = encode_v1 if v1 else encode_legacy
+    try:
+        while True:
+            batch = await queue.take()
+            for message in batch:
+                frame = encode(message)
+                if isinstance(frame, bytes):
+                    await websocket.send({"type": "websocket.send", "bytes": frame})
+                else:
+                    await websocket.send({"type": "websocket.send", "text": frame})
+            if queue.overflowed:
+                break
+            if queue.closed and not queue.items:
+                with anyio.move_on_after(5):
+                    await websocket.close(code=queue.close_code)
+                break
+    except OSError:
+        pass  # the client went away mid-send
+    except RuntimeError:
+        pass  # starlette: the socket is already closed
+    finally:
+        scope.cancel()

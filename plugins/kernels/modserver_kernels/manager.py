@@ -1,0 +1,326 @@
+"""The ``Kernels`` service: kernel processes (through jupyter_client) and their clients.
+
+Each kernel is a jupyter_client ``AsyncKernelManager`` (so kernel provisioners, local or
+remote, work unchanged) plus one shared ``KernelClient``. This module also runs the two
+watchers of kernel health: auto-restart of kernels that die, and culling of idle ones.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import zmq.asyncio
+from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+from jupyter_client.manager import AsyncKernelManager
+from modserver.api.contents import Contents
+from modserver.api.kernels import (
+    KernelListener,
+    KernelMessage,
+    KernelModel,
+    KernelNotFound,
+    Kernels,
+    NoSuchKernelSpec,
+)
+
+from modserver_kernels.client import KernelClient, utcnow
+from modserver_kernels.settings import KernelsSettings
+
+if TYPE_CHECKING:
+    from anyio.abc import TaskGroup
+
+log = logging.getLogger("modserver.kernels")
+
+
+class KernelStartError(RuntimeError):
+    """A kernel process could not be started, or did not come back from a restart."""
+
+
+def isoformat(moment: Any) -> str:
+    """ISO 8601 in UTC with a ``Z``, as jupyter_server writes timestamps."""
+    return str(moment.isoformat()).replace("+00:00", "Z")
+
+
+@dataclass(eq=False)
+class RunningKernel:
+    """A kernel process and its shared client."""
+
+    id: str
+    name: str
+    manager: AsyncKernelManager
+    client: KernelClient
+    reason: str = ""
+    restarting: bool = False
+    stopping: bool = False
+
+
+class KernelRegistry(Kernels):
+    """Every running kernel of this server."""
+
+    def __init__(
+        self,
+        settings: KernelsSettings,
+        root_dir: Path,
+        contents: Contents | None,
+        task_group: TaskGroup,
+    ) -> None:
+        self.settings = settings
+        self.root_dir = root_dir
+        self.contents = contents
+        self.spec_manager = KernelSpecManager()
+        self._group = task_group
+        self._context = zmq.asyncio.Context()
+        self._kernels: dict[str, RunningKernel] = {}
+        # Cancelled at shutdown: they end the watchers started in the server's task group.
+        self._watchers: list[anyio.CancelScope] = []
+
+    # -- lookups --------------------------------------------------------------------------
+
+    def running(self, kernel_id: str) -> RunningKernel:
+        """The running kernel ``kernel_id``; raises ``KernelNotFound``."""
+        kernel = self._kernels.get(kernel_id)
+        if kernel is None or kernel.stopping:
+            raise KernelNotFound(f"Kernel does not exist: {kernel_id}")
+        return kernel
+
+    def find(self, kernel_id: str) -> RunningKernel | None:
+        """The running kernel ``kernel_id`` or None."""
+        kernel = self._kernels.get(kernel_id)
+        return None if kernel is None or kernel.stopping else kernel
+
+    def model(self, kernel: RunningKernel) -> KernelModel:
+        """The REST model of a kernel, as jupyter_server shapes it."""
+        model: KernelModel = {
+            "id": kernel.id,
+            "name": kernel.name,
+            "last_activity": isoformat(kernel.client.last_activity),
+            "execution_state": kernel.client.execution_state,
+            "connections": kernel.client.connections,
+        }
+        if kernel.reason:
+            model["reason"] = kernel.reason
+        return model
+
+    async def list(self) -> list[KernelModel]:
+        return [self.model(k) for k in list(self._kernels.values()) if not k.stopping]
+
+    async def get(self, kernel_id: str) -> KernelModel:
+        return self.model(self.running(kernel_id))
+
+    def status(self) -> dict[str, Any]:
+        """``/api/status`` fields: kernels, connections and the latest kernel activity."""
+        live = [k for k in self._kernels.values() if not k.stopping]
+        fields: dict[str, Any] = {
+            "kernels": len(live),
+            "connections": sum(k.client.connections for k in live),
+        }
+        if live:
+            fields["last_activity"] = max(k.client.last_activity for k in live)
+        return fields
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    async def start(
+        self, name: str | None = None, path: str | None = None, env: dict[str, str] | None = None
+    ) -> KernelModel:
+        name = name or self.settings.default_kernel_name
+        try:
+            await anyio.to_thread.run_sync(self.spec_manager.get_kernel_spec, name)
+        except NoSuchKernel:
+            raise NoSuchKernelSpec(f"No such kernel named {name}") from None
+        cwd = await anyio.to_thread.run_sync(self._cwd_for, path or "")
+        kernel_id = str(uuid.uuid4())
+        manager = AsyncKernelManager(
+            kernel_name=name,
+            kernel_spec_manager=self.spec_manager,
+            context=self._context,
+            shutdown_wait_time=self.settings.shutdown_wait,
+        )
+        full_env = {**os.environ, **(env or {})}
+        client = KernelClient(
+            kernel_id,
+            self._context,
+            hold_messages=self.settings.replay_messages,
+            hold_bytes=self.settings.replay_bytes,
+            hold_sessions=self.settings.replay_sessions,
+        )
+        kernel = RunningKernel(kernel_id, name, manager, client)
+        try:
+            await manager.start_kernel(cwd=str(cwd), env=full_env)
+            self._kernels[kernel_id] = kernel
+            await self._group.start(
+                client.run,
+                manager.get_connection_info(session=False),
+                self.settings.kernel_info_timeout,
+            )
+        except Exception as exc:
+            log.exception("Kernel %s (%s) failed to start", kernel_id, name)
+            self._kernels.pop(kernel_id, None)
+            client.close()
+            with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
+                await manager.shutdown_kernel(now=True)
+            raise KernelStartError(f"Kernel {name} failed to start: {exc}") from exc
+        log.info("Kernel started: %s (%s) in %s", kernel_id, name, cwd)
+        return self.model(kernel)
+
+    def _cwd_for(self, path: str) -> Path:
+        # The nearest existing folder at or above the API path, never outside the root.
+        local = self.contents.local_path(path) if self.contents is not None else None
+        root = self.root_dir.resolve()
+        if local is None:
+            candidate = (root / path.strip("/")).resolve()
+            local = candidate if candidate.is_relative_to(root) else root
+        while not local.is_dir() and local != root and local.parent != local:
+            local = local.parent
+        return local if local.is_dir() else root
+
+    async def shutdown(self, kernel_id: str) -> None:
+        kernel = self.running(kernel_id)
+        await self._stop(kernel, now=False)
+
+    async def _stop(self, kernel: RunningKernel, now: bool) -> None:
+        kernel.stopping = True
+        kernel.client.close()
+        try:
+            with anyio.CancelScope(shield=True):
+                await kernel.manager.shutdown_kernel(now=now)
+        except Exception:
+            log.exception("kernel %s did not shut down cleanly", kernel.id)
+        finally:
+            self._kernels.pop(kernel.id, None)
+            log.info("Kernel shutdown: %s", kernel.id)
+
+    async def shutdown_all(self) -> None:
+        """Stop every kernel at once (server shutdown)."""
+        for scope in self._watchers:
+            scope.cancel()
+        async with anyio.create_task_group() as group:
+            for kernel in list(self._kernels.values()):
+                if not kernel.stopping:
+                    group.start_soon(self._stop, kernel, False)
+        self._context.destroy(linger=0)
+
+    async def interrupt(self, kernel_id: str) -> None:
+        kernel = self.running(kernel_id)
+        await kernel.manager.interrupt_kernel()
+
+    async def restart(self, kernel_id: str) -> KernelModel:
+        kernel = self.running(kernel_id)
+        if not await self._restart(kernel, now=False):
+            raise KernelStartError(kernel.reason)
+        return self.model(kernel)
+
+    async def _restart(self, kernel: RunningKernel, now: bool) -> bool:
+        # Requests from clients wait in the queue while the kernel is away.
+        kernel.restarting = True
+        kernel.client.ready = False
+        kernel.client.execution_state = "restarting"
+        try:
+            await kernel.manager.restart_kernel(now=now)
+            answered = await kernel.client.wait_until_answering(self.settings.kernel_info_timeout)
+        finally:
+            kernel.restarting = False
+        await kernel.client.resume()
+        if answered:
+            kernel.reason = ""
+        else:
+            kernel.reason = "the restarted kernel did not answer kernel_info_request"
+        return answered
+
+    # -- messages -------------------------------------------------------------------------
+
+    def subscribe(
+        self, kernel_id: str, listener: KernelListener, *, session: str | None = None
+    ) -> Callable[[], None]:
+        return self.running(kernel_id).client.subscribe(listener, session=session)
+
+    async def send(
+        self, kernel_id: str, message: KernelMessage, *, session: str | None = None
+    ) -> None:
+        await self.running(kernel_id).client.send(message, session)
+
+    def status_notice(self, kernel: RunningKernel, state: str) -> None:
+        """Tell every listener the kernel is ``restarting`` or ``dead`` (iopub status)."""
+        content = f'{{"execution_state": "{state}"}}'.encode()
+        kernel.client.notify(kernel.client.new_message("status", content, channel="iopub"))
+
+    # -- watchers -------------------------------------------------------------------------
+
+    async def watch_health(self) -> None:
+        """Restart kernels that died on their own, up to ``restart_limit`` times in a row."""
+        with anyio.CancelScope() as scope:
+            self._watchers.append(scope)
+            await self._watch_health({})
+
+    async def _watch_health(self, failures: dict[str, int]) -> None:
+        while True:
+            await anyio.sleep(self.settings.restart_poll_interval)
+            for kernel in list(self._kernels.values()):
+                if kernel.stopping or kernel.restarting:
+                    continue
+                try:
+                    alive = await kernel.manager.is_alive()
+                except Exception:
+                    alive = False
+                if alive:
+                    failures.pop(kernel.id, None)
+                    continue
+                await self._revive(kernel, failures)
+            for gone in set(failures) - set(self._kernels):
+                failures.pop(gone, None)
+
+    async def _revive(self, kernel: RunningKernel, failures: dict[str, int]) -> None:
+        count = failures.get(kernel.id, 0)
+        if not self.settings.autorestart or count >= self.settings.restart_limit:
+            log.warning("Kernel %s died; giving up on it", kernel.id)
+            kernel.reason = "Kernel died and could not be restarted"
+            kernel.client.execution_state = "dead"
+            self.status_notice(kernel, "dead")
+            await self._stop(kernel, now=True)
+            return
+        failures[kernel.id] = count + 1
+        log.warning(
+            "Kernel %s died; restarting (%d/%d)", kernel.id, count + 1, self.settings.restart_limit
+        )
+        self.status_notice(kernel, "restarting")
+        try:
+            await self._restart(kernel, now=True)
+        except Exception:
+            log.exception("restarting kernel %s failed", kernel.id)
+
+    async def cull_idle(self) -> None:
+        """Shut down kernels idle for longer than ``cull_idle_timeout``."""
+        with anyio.CancelScope() as scope:
+            self._watchers.append(scope)
+            await self._cull_idle()
+
+    async def _cull_idle(self) -> None:
+        settings = self.settings
+        while True:
+            await anyio.sleep(settings.cull_interval)
+            now = utcnow()
+            for kernel in list(self._kernels.values()):
+                if kernel.stopping or kernel.restarting:
+                    continue
+                client = kernel.client
+                idle = (now - client.last_activity).total_seconds()
+                if (
+                    idle > settings.cull_idle_timeout
+                    and (settings.cull_busy or client.execution_state != "busy")
+                    and (settings.cull_connected or client.connections == 0)
+                ):
+                    log.warning(
+                        "Culling kernel %s (%s, %d connections) after %ds idle",
+                        kernel.id,
+                        client.execution_state,
+                        client.connections,
+                        idle,
+                    )
+                    await self._stop(kernel, now=False)

@@ -1,0 +1,121 @@
+"""Kernel routes: ``/api/kernels`` REST in jupyter_server 2.x's shapes, and the WebSocket.
+
+Endpoints parse the request, call the ``KernelRegistry`` (manager.py) and turn its
+exceptions into JSON errors; the WebSocket lives in connection.py.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from modserver import ServerControl
+from modserver.api.kernels import KernelNotFound, NoSuchKernelSpec
+from modserver.errors import http_error
+from modserver.routing import route, websocket_route
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute
+from starlette.websockets import WebSocket
+
+from modserver_kernels.connection import OpenSessions, serve_channels
+from modserver_kernels.manager import KernelRegistry, KernelStartError
+
+RESOURCE = "kernels"
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise http_error(400, "Invalid JSON in request body") from None
+    if not isinstance(body, dict):
+        raise http_error(400, "The request body must be a JSON object")
+    return body
+
+
+def _optional_str(body: dict[str, Any], key: str) -> str | None:
+    value = body.get(key)
+    if value is not None and not isinstance(value, str):
+        raise http_error(400, f"{key} must be a string")
+    return value
+
+
+def kernel_routes(
+    registry: Callable[[], KernelRegistry], base_url: str, server: ServerControl
+) -> list[BaseRoute]:
+    """The routes; ``registry`` returns the running registry (it exists after startup)."""
+    sessions = OpenSessions()
+    # Open WebSockets would hold the server's graceful stop until its time limit.
+    server.on_stopping(sessions.close_all)
+
+    async def list_kernels(request: Request) -> Response:
+        return JSONResponse(await registry().list())
+
+    async def start_kernel(request: Request) -> Response:
+        body = await _json_body(request)
+        name = _optional_str(body, "name")
+        path = _optional_str(body, "path")
+        try:
+            model = await registry().start(name, path)
+        except NoSuchKernelSpec as exc:
+            raise http_error(404, str(exc)) from None
+        except KernelStartError as exc:
+            raise http_error(500, str(exc)) from None
+        location = f"{base_url}api/kernels/{model['id']}"
+        return JSONResponse(model, status_code=201, headers={"Location": location})
+
+    async def get_kernel(request: Request) -> Response:
+        try:
+            return JSONResponse(await registry().get(request.path_params["kernel_id"]))
+        except KernelNotFound as exc:
+            raise http_error(404, str(exc)) from None
+
+    async def delete_kernel(request: Request) -> Response:
+        try:
+            await registry().shutdown(request.path_params["kernel_id"])
+        except KernelNotFound as exc:
+            raise http_error(404, str(exc)) from None
+        return Response(status_code=204)
+
+    async def interrupt_kernel(request: Request) -> Response:
+        try:
+            await registry().interrupt(request.path_params["kernel_id"])
+        except KernelNotFound as exc:
+            raise http_error(404, str(exc)) from None
+        return Response(status_code=204)
+
+    async def restart_kernel(request: Request) -> Response:
+        try:
+            model = await registry().restart(request.path_params["kernel_id"])
+        except KernelNotFound as exc:
+            raise http_error(404, str(exc)) from None
+        except KernelStartError as exc:
+            raise http_error(500, f"Exception restarting kernel: {exc}") from None
+        return JSONResponse(model)
+
+    async def channels(websocket: WebSocket) -> None:
+        await serve_channels(websocket, registry(), sessions)
+
+    return [
+        route("/api/kernels", list_kernels, resource=RESOURCE),
+        route("/api/kernels", start_kernel, methods=["POST"], resource=RESOURCE),
+        route("/api/kernels/{kernel_id}", get_kernel, resource=RESOURCE),
+        route("/api/kernels/{kernel_id}", delete_kernel, methods=["DELETE"], resource=RESOURCE),
+        route(
+            "/api/kernels/{kernel_id}/interrupt",
+            interrupt_kernel,
+            methods=["POST"],
+            resource=RESOURCE,
+        ),
+        route(
+            "/api/kernels/{kernel_id}/restart", restart_kernel, methods=["POST"], resource=RESOURCE
+        ),
+        websocket_route(
+            "/api/kernels/{kernel_id}/channels", channels, resource=RESOURCE, action="execute"
+        ),
+    ]

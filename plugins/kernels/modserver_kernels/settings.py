@@ -1,0 +1,49 @@
+"""Settings of the ``[kernels]`` section (documented in docs/settings.md)."""
+
+from __future__ import annotations
+
+from modserver.settings import PluginSettings
+from pydantic import Field
+
+
+class KernelsSettings(PluginSettings):
+    """How kernels start, stay alive, get culled, and how WebSockets are served."""
+
+    default_kernel_name: str = Field("python3", description="Kernelspec used when none is named.")
+    kernel_info_timeout: float = Field(
+        60.0, gt=0, description="Seconds to wait for a (re)started kernel to answer."
+    )
+    autorestart: bool = Field(True, description="Restart kernels that die on their own.")
+    restart_limit: int = Field(5, ge=0, description="Failed restarts in a row before giving up.")
+    restart_poll_interval: float = Field(
+        1.0, gt=0, description="Seconds between checks that each kernel process is alive."
+    )
+    cull_idle_timeout: float = Field(
+        0, ge=0, description="Shut kernels down after this many idle seconds (0: never)."
+    )
+    cull_interval: float = Field(300, gt=0, description="Seconds between culling passes.")
+    cull_connected: bool = Field(False, description="Also cull kernels with open WebSockets.")
+    cull_busy: bool = Field(False, description="Also cull kernels that are busy.")
+    v1_protocol: bool = Field(
+        True, description="Accept the v1.kernel.websocket.jupyter.org subprotocol when offered."
+    )
+    ws_queue_messages: int = Field(
+        20_000, ge=1, description="Messages a WebSocket may fall behind before it is dropped."
+    )
+    ws_queue_bytes: int = Field(
+        256 * 1024 * 1024,
+        ge=1,
+        description="Bytes a WebSocket may fall behind before it is dropped.",
+    )
+    replay_messages: int = Field(
+        1000, ge=0, description="Messages kept for a disconnected session, replayed on reconnect."
+    )
+    replay_bytes: int = Field(
+        16 * 1024 * 1024, ge=0, description="Bytes kept for a disconnected session."
+    )
+    replay_sessions: int = Field(
+        8, ge=0, description="Disconnected sessions per kernel whose messages are kept."
+    )
+    shutdown_wait: float = Field(
+        5.0, ge=0, description="Seconds a kernel gets to exit after shutdown_request."
+    )

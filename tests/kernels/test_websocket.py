@@ -1,0 +1,301 @@
+"""The kernel WebSocket: both protocols, one shared kernel client, routing and replay."""
+
+from __future__ import annotations
+
+import base64
+import os
+import socket
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import connect
+
+from tests.conftest import RunningServer
+from tests.kernels.wsclient import V1, KernelSocket, types
+
+PROTOCOLS = ["v1", "legacy"]
+
+ECHO_COMM = """
+from comm import get_comm_manager
+def _target(comm, open_msg):
+    @comm.on_msg
+    def _echo(msg):
+        comm.send({"sizes": [len(b) for b in msg["buffers"]]}, buffers=msg["buffers"])
+get_comm_manager().register_target("echo", _target)
+"""
+
+
+@pytest.fixture(scope="module")
+def kernel_id(kernel_server: RunningServer) -> Iterator[str]:
+    """One ipykernel shared by the tests of this module."""
+    with kernel_server.client() as client:
+        model = client.post("api/kernels", json={"name": "python3"}).json()
+    ws = KernelSocket.open(kernel_server, model["id"])
+    ws.run(ECHO_COMM)
+    ws.close()
+    yield model["id"]
+    with kernel_server.client() as client:
+        client.delete(f"api/kernels/{model['id']}")
+
+
+def kernel_model(server: RunningServer, kernel_id: str) -> dict[str, Any]:
+    with server.client() as client:
+        return client.get(f"api/kernels/{kernel_id}").json()
+
+
+def wait_for(condition: Any, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_execute_gives_stream_result_and_reply(
+    kernel_server: RunningServer, kernel_id: str, protocol: str
+) -> None:
+    ws = KernelSocket.open(kernel_server, kernel_id, protocol)
+    try:
+        if protocol == "v1":
+            assert ws.ws.subprotocol == V1
+        else:
+            assert ws.ws.subprotocol is None
+        messages = ws.run("print('hello'); 6 * 7")
+    finally:
+        ws.close()
+    # iopub and shell are separate channels: the reply and the idle status may swap.
+    iopub = [m for m in messages if m["channel"] == "iopub"]
+    assert types(iopub) == ["status", "execute_input", "stream", "execute_result", "status"]
+    assert types([m for m in messages if m["channel"] == "shell"]) == ["execute_reply"]
+    by_type = {m["header"]["msg_type"]: m for m in messages}
+    assert by_type["stream"]["content"] == {"name": "stdout", "text": "hello\n"}
+    assert by_type["execute_result"]["content"]["data"]["text/plain"] == "42"
+    assert by_type["execute_reply"]["channel"] == "shell"
+    assert by_type["execute_reply"]["content"]["status"] == "ok"
+    assert by_type["stream"]["channel"] == "iopub"
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_binary_buffers_travel_both_ways(
+    kernel_server: RunningServer, kernel_id: str, protocol: str
+) -> None:
+    ws = KernelSocket.open(kernel_server, kernel_id, protocol)
+    comm_id = uuid.uuid4().hex
+    payload = [bytes(range(256)) * 4096, b"", b"\x00tail"]
+    try:
+        ws.send("comm_open", {"comm_id": comm_id, "target_name": "echo", "data": {}})
+        ws.send("comm_msg", {"comm_id": comm_id, "data": {}}, buffers=payload)
+        echoed = ws.until(
+            lambda m: m["header"]["msg_type"] == "comm_msg" and m["channel"] == "iopub"
+        )[-1]
+    finally:
+        ws.close()
+    assert echoed["content"]["data"] == {"sizes": [len(b) for b in payload]}
+    assert [bytes(b) for b in echoed["buffers"]] == payload
+
+
+def test_two_connections_share_iopub_but_replies_go_to_the_requester(
+    kernel_server: RunningServer, kernel_id: str
+) -> None:
+    first = KernelSocket.open(kernel_server, kernel_id, "v1")
+    second = KernelSocket.open(kernel_server, kernel_id, "legacy")
+    try:
+        wait_for(lambda: kernel_model(kernel_server, kernel_id)["connections"] == 2)
+        msg_id = first.execute("print('shared')")
+        first.collect(msg_id)
+        seen = second.until(
+            lambda m: (
+                m["parent_header"].get("msg_id") == msg_id
+                and m["header"]["msg_type"] == "status"
+                and m["content"]["execution_state"] == "idle"
+            )
+        )
+        # The second connection's own request proves anything pending has arrived.
+        second.collect(second.execute("1"))
+        mine = [m for m in seen if m["parent_header"].get("msg_id") == msg_id]
+    finally:
+        first.close()
+        second.close()
+    assert "stream" in types(mine)
+    assert all(m["channel"] == "iopub" for m in mine), "replies leaked to another client"
+    wait_for(lambda: kernel_model(kernel_server, kernel_id)["connections"] == 0)
+
+
+def test_input_request_reaches_only_the_requesting_client(
+    kernel_server: RunningServer, kernel_id: str
+) -> None:
+    asker = KernelSocket.open(kernel_server, kernel_id, "v1")
+    watcher = KernelSocket.open(kernel_server, kernel_id, "v1")
+    try:
+        msg_id = asker.send(
+            "execute_request",
+            {
+                "code": "answer = input('name? '); print('hi', answer)",
+                "silent": False,
+                "store_history": False,
+                "user_expressions": {},
+                "allow_stdin": True,
+                "stop_on_error": True,
+            },
+        )
+        request = asker.until(lambda m: m["header"]["msg_type"] == "input_request")[-1]
+        assert request["channel"] == "stdin"
+        assert request["content"]["prompt"] == "name? "
+        asker.send("input_reply", {"value": "ada"}, channel="stdin")
+        messages = asker.collect(msg_id)
+        watched = watcher.until(
+            lambda m: (
+                m["parent_header"].get("msg_id") == msg_id
+                and m["header"]["msg_type"] == "status"
+                and m["content"]["execution_state"] == "idle"
+            )
+        )
+    finally:
+        asker.close()
+        watcher.close()
+    assert any(m["content"].get("text") == "hi ada\n" for m in messages)
+    assert "input_request" not in types(watched)
+    assert "execute_reply" not in types(watched)
+
+
+def test_same_session_replaces_the_stale_connection(
+    kernel_server: RunningServer, kernel_id: str
+) -> None:
+    session = uuid.uuid4().hex
+    stale = KernelSocket.open(kernel_server, kernel_id, "v1", session=session)
+    fresh = KernelSocket.open(kernel_server, kernel_id, "v1", session=session)
+    try:
+        with pytest.raises(ConnectionClosed):
+            stale.until(lambda m: False, timeout=10)
+        messages = fresh.run("'still works'")
+        assert "execute_reply" in types(messages)
+        assert kernel_model(kernel_server, kernel_id)["connections"] == 1
+    finally:
+        fresh.close()
+        stale.close()
+
+
+def test_messages_missed_while_disconnected_are_replayed_on_reconnect(
+    kernel_server: RunningServer, kernel_id: str
+) -> None:
+    session = uuid.uuid4().hex
+    ws = KernelSocket.open(kernel_server, kernel_id, "legacy", session=session)
+    msg_id = ws.execute("import time; time.sleep(1.5); print('while you were away')")
+    ws.until(lambda m: m["header"]["msg_type"] == "execute_input")
+    ws.close()
+    time.sleep(3)  # the cell finishes while nobody is connected
+    back = KernelSocket.open(kernel_server, kernel_id, "legacy", session=session)
+    try:
+        replayed = back.collect(msg_id, timeout=10)
+    finally:
+        back.close()
+    assert any(m["content"].get("text") == "while you were away\n" for m in replayed)
+    assert "execute_reply" in types(replayed)
+
+
+def test_requests_sent_while_the_kernel_starts_are_delivered(
+    kernel_server: RunningServer,
+) -> None:
+    with kernel_server.client() as client:
+        model = client.post("api/kernels", json={"name": "python3"}).json()
+    try:
+        ws = KernelSocket.open(kernel_server, model["id"], "v1")
+        try:
+            messages = ws.run("'early bird'")
+        finally:
+            ws.close()
+    finally:
+        with kernel_server.client() as client:
+            client.delete(f"api/kernels/{model['id']}")
+    result = next(m for m in messages if m["header"]["msg_type"] == "execute_result")
+    assert result["content"]["data"]["text/plain"] == "'early bird'"
+
+
+def test_websocket_closes_when_the_kernel_is_shut_down(kernel_server: RunningServer) -> None:
+    with kernel_server.client() as client:
+        model = client.post("api/kernels", json={"name": "tiny"}).json()
+        ws = KernelSocket.open(kernel_server, model["id"], "v1")
+        ws.send("kernel_info_request", {})
+        ws.until(lambda m: m["header"]["msg_type"] == "kernel_info_reply")
+        assert client.delete(f"api/kernels/{model['id']}").status_code == 204
+    with pytest.raises(ConnectionClosed):
+        ws.until(lambda m: False, timeout=10)
+
+
+def test_unknown_kernel_websocket_is_refused_with_404(kernel_server: RunningServer) -> None:
+    url = kernel_server.ws_url("api/kernels/00000000-0000-0000-0000-000000000000/channels")
+    headers = {"Authorization": f"token {kernel_server.token}"}
+    with pytest.raises(InvalidStatus) as info:
+        connect(url, additional_headers=headers, open_timeout=10)
+    assert info.value.response.status_code == 404
+
+
+@pytest.mark.parametrize("token", ["", "wrong-token"])
+def test_websocket_without_a_valid_token_is_refused(
+    kernel_server: RunningServer, kernel_id: str, token: str
+) -> None:
+    with pytest.raises(InvalidStatus) as info:
+        KernelSocket.open(kernel_server, kernel_id, "v1", token=token)
+    assert info.value.response.status_code in (401, 403)
+    assert kernel_model(kernel_server, kernel_id)["connections"] == 0
+
+
+def open_stalled_socket(server: RunningServer, kernel_id: str) -> socket.socket:
+    """A WebSocket handshake on a raw socket with a tiny receive buffer, never read again."""
+    raw = socket.socket()
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    raw.connect(("127.0.0.1", server.port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    request = (
+        f"GET /api/kernels/{kernel_id}/channels?session_id=stalled HTTP/1.1\r\n"
+        f"Host: 127.0.0.1:{server.port}\r\n"
+        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+        f"Sec-WebSocket-Protocol: {V1}\r\n"
+        f"Authorization: token {server.token}\r\n\r\n"
+    )
+    raw.sendall(request.encode())
+    response = b""
+    while b"\r\n\r\n" not in response:
+        response += raw.recv(1)
+    assert response.startswith(b"HTTP/1.1 101"), response
+    return raw
+
+
+def test_slow_client_is_dropped_without_slowing_the_others(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    from tests.kernels.conftest import start_kernels_server
+
+    server = start_kernels_server(
+        tmp_path_factory, "--set", "kernels.ws_queue_bytes=4000000", name="slow"
+    )
+    try:
+        with server.client() as client:
+            kernel = client.post("api/kernels", json={"name": "python3"}).json()["id"]
+        stalled = open_stalled_socket(server, kernel)
+        fast = KernelSocket.open(server, kernel, "v1")
+        wait_for(lambda: kernel_model(server, kernel)["connections"] == 2)
+        # 40 MB of display_data, paced so a reading client keeps up: far more than
+        # the stalled client's socket buffers plus a 4 MB queue hold.
+        code = (
+            "import time\n"
+            "from IPython.display import display\n"
+            "for i in range(200):\n"
+            "    display({'text/plain': str(i) + 'x' * 200_000}, raw=True)\n"
+            "    time.sleep(0.005)"
+        )
+        messages = fast.run(code, timeout=120)
+        shown = [m for m in messages if m["header"]["msg_type"] == "display_data"]
+        assert len(shown) == 200
+        # The server dropped the stalled client, and the reading one keeps working.
+        wait_for(lambda: kernel_model(server, kernel)["connections"] == 1)
+        assert "execute_reply" in types(fast.run("1"))
+        fast.close()
+        stalled.close()
+    finally:
+        server.stop()
