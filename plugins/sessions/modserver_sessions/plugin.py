@@ -1,12 +1,86 @@
-"""Declaration of the sessions plugin (placeholder until the plugin lands)."""
+"""Declaration of the sessions plugin: ``/api/sessions`` and the ``Sessions`` service.
 
-from modserver import Plugin
+Sessions need a ``Kernels`` provider; ``Contents`` is optional (it tells which folder a
+kernel starts in). Renames through any ``Contents`` provider reach us through the
+``contents_post_rename`` hook, so session paths follow their documents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+from modserver import Plugin, PluginContext, hookimpl
+from modserver.api.auth import Authorizer, Identity
+from modserver.api.contents import Contents
+from modserver.api.kernels import Kernels
+from modserver.api.sessions import Sessions
+
+if TYPE_CHECKING:
+    from starlette.routing import BaseRoute
+
+    from modserver_sessions.manager import SessionManager
 
 
 class SessionsPlugin(Plugin):
     name = "sessions"
     version = "0.1.0"
-    description = "(not implemented yet)"
+    description = "Sessions: which kernel belongs to which notebook or console (/api/sessions)."
+    provides = (Sessions,)
+    requires = (Identity, Authorizer, Kernels)
+    optional = (Contents,)
+
+    def __init__(self) -> None:
+        self.manager: SessionManager | None = None
+
+    def running_manager(self) -> SessionManager:
+        """The manager of the running server (routes run only while it runs)."""
+        if self.manager is None:
+            raise RuntimeError("the sessions plugin is not running")
+        return self.manager
+
+    @hookimpl
+    def modserver_lifespan(self, context: PluginContext) -> AbstractAsyncContextManager[None]:
+        @asynccontextmanager
+        async def lifespan() -> AsyncIterator[None]:
+            import anyio
+
+            from modserver_sessions.manager import SessionManager
+            from modserver_sessions.openapi import fragment
+
+            await anyio.to_thread.run_sync(fragment)  # read the YAML off the event loop
+
+            manager = SessionManager(
+                context.services.get(Kernels), context.services.get_optional(Contents)
+            )
+            context.services.provide(Sessions, manager)
+            self.manager = manager
+            try:
+                yield
+            finally:
+                self.manager = None
+                await manager.shutdown()
+
+        return lifespan()
+
+    @hookimpl
+    def modserver_routes(self, context: PluginContext) -> list[BaseRoute]:
+        from modserver_sessions.routes import session_routes
+
+        return session_routes(self.running_manager, context.core.base_url)
+
+    @hookimpl
+    def modserver_openapi(self, context: PluginContext) -> dict[str, Any]:
+        from modserver_sessions.openapi import fragment
+
+        return fragment()
+
+    @hookimpl
+    def contents_post_rename(self, old_path: str, new_path: str) -> None:
+        """A document (or folder) moved: its sessions follow it."""
+        if self.manager is not None:
+            self.manager.follow_rename(old_path, new_path)
 
 
 plugin = SessionsPlugin()

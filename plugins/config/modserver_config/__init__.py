@@ -1,0 +1,1 @@
+"""The config plugin: frontend config sections at ``/api/config/{section}``."""

@@ -1,0 +1,93 @@
+"""Helpers of the conformance tests: which plugins to run, path matching, cleanup."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import httpx
+from modserver.plugins import PluginError, discover, load, resolve
+
+from tests.conftest import RunningServer
+
+#: The distribution whose plugins are the built-ins (test fixtures install others).
+BUILT_IN = "modserver"
+
+
+def working_plugins() -> list[str]:
+    """Every built-in plugin that can start: one whose required services are provided.
+
+    A plugin needing a service that only a placeholder plugin would provide (sessions
+    before kernels existed, say) is left out until that provider is real.
+    """
+    installed = discover()
+    names = []
+    for name, plugin in installed.items():
+        dist = plugin.entry_point.dist
+        if dist is None or dist.name != BUILT_IN:
+            continue
+        try:
+            resolve([name], installed)
+        except PluginError:
+            continue
+        names.append(name)
+    return names
+
+
+def path_pattern(template: str) -> str:
+    """``/api/kernels/{kernel_id}`` -> ``/api/kernels/{}``: compare paths across specs."""
+    return re.sub(r"\{[^}]*\}", "{}", template).rstrip("/") or "/"
+
+
+def remove_leftovers(server: RunningServer) -> None:
+    """Delete every session and kernel a generated request created (kernels cost memory)."""
+    with httpx.Client(
+        base_url=server.url, headers={"Authorization": f"token {server.token}"}, timeout=30
+    ) as client:
+        sessions = client.get("api/sessions")
+        for session in sessions.json() if sessions.status_code == 200 else []:
+            client.delete(f"api/sessions/{session['id']}")
+        kernels = client.get("api/kernels")
+        for kernel in kernels.json() if kernels.status_code == 200 else []:
+            client.delete(f"api/kernels/{kernel['id']}")
+
+
+def jupyter_server_api_yaml() -> Path:
+    """jupyter_server's own OpenAPI (Swagger 2.0) file, from the installed package."""
+    import jupyter_server
+
+    return Path(jupyter_server.__file__).parent / "services" / "api" / "api.yaml"
+
+
+#: Which plugin serves each API area of jupyter_server (path up to its first parameter).
+OWNERS: dict[str, str] = {
+    "/api": "core",
+    "/api/status": "core",
+    "/api/spec.yaml": "core",
+    "/api/me": "auth",
+    "/api/config": "config",
+    "/api/contents": "contents",
+    "/api/kernels": "kernels",
+    "/api/kernelspecs": "kernels",
+    "/api/sessions": "sessions",
+}
+
+
+def owner(path: str) -> str:
+    """The plugin serving ``path`` of jupyter_server's file (``core`` for the core)."""
+    return OWNERS.get(path_pattern(path).split("/{")[0], "unknown")
+
+
+def has_openapi_fragment(plugin: str) -> bool:
+    """True when the installed plugin implements the ``modserver_openapi`` hook."""
+    if plugin == "core":
+        return True
+    installed = discover().get(plugin)
+    return installed is not None and hasattr(load(installed), "modserver_openapi")
+
+
+#: Generated requests per operation (kernel-starting ones get a sixth). Raise it for a
+#: deeper local run: ``CONFORMANCE_EXAMPLES=500 pytest tests/conformance``.
+EXAMPLES = int(os.environ.get("CONFORMANCE_EXAMPLES", "25"))
+KERNEL_EXAMPLES = max(2, EXAMPLES // 6)

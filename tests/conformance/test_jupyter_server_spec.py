@@ -1,0 +1,149 @@
+"""Schemathesis against jupyter_server's own OpenAPI file: modserver answers like it.
+
+Generated requests (valid and invalid) go to a real modserver with every working plugin.
+Each response must not be a server error, and every documented response must match its
+schema, content type and headers. Where jupyter_server's file is wrong about
+jupyter_server, ``known_deviations.py`` corrects it (the one place that lists why).
+Kernel-starting operations get fewer examples, and their kernels are removed after
+each one, to keep the run within a minute or two on a small machine.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import schemathesis
+import yaml
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+)
+
+from tests.conformance.harness import (
+    EXAMPLES,
+    KERNEL_EXAMPLES,
+    has_openapi_fragment,
+    jupyter_server_api_yaml,
+    owner,
+    path_pattern,
+    remove_leftovers,
+    working_plugins,
+)
+from tests.conformance.known_deviations import BODILESS_STATUSES, NOT_SERVED, corrected
+from tests.conftest import RunningServer
+
+
+def content_type_of_a_body(ctx: Any, response: Any, case: schemathesis.Case) -> bool | None:
+    """``content_type_conformance``, for responses that have a body."""
+    if response.status_code in BODILESS_STATUSES:
+        return None
+    return content_type_conformance(ctx, response, case)
+
+
+CHECKS = [
+    not_a_server_error,
+    response_schema_conformance,
+    content_type_of_a_body,
+    response_headers_conformance,
+]
+#: Operations that start kernels: few examples each, and cleaned up after each.
+KERNEL_STARTING = {
+    ("post", "/api/kernels"),
+    ("post", "/api/kernels/{kernel_id}/restart"),
+    ("post", "/api/sessions"),
+    ("patch", "/api/sessions/{session}"),
+}
+HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
+
+
+def jupyter_spec() -> dict[str, Any]:
+    """jupyter_server's api.yaml with the known corrections applied."""
+    return corrected(yaml.safe_load(jupyter_server_api_yaml().read_text(encoding="utf-8")))
+
+
+def served_part(*, kernel_starting: bool) -> dict[str, Any]:
+    """The operations of jupyter_server's file in the areas of working plugins."""
+    spec = jupyter_spec()
+    working = {"core", *working_plugins()}
+    for path in list(spec["paths"]):
+        item = spec["paths"][path]
+        if path in NOT_SERVED or owner(path) not in working:
+            del spec["paths"][path]
+            continue
+        for method in [m for m in item if m in HTTP_METHODS]:
+            if ((method, path) in KERNEL_STARTING) != kernel_starting:
+                del item[method]
+        if not any(m in HTTP_METHODS for m in item):
+            del spec["paths"][path]
+    return spec
+
+
+def call(case: schemathesis.Case, server: RunningServer) -> None:
+    case.call_and_validate(
+        base_url=server.url.rstrip("/"),
+        headers={"Authorization": f"token {server.token}"},
+        checks=CHECKS,
+        timeout=60,
+    )
+
+
+# The file is static, so the operations are known at collection: one test per operation.
+LIGHT_SPEC = served_part(kernel_starting=False)
+HEAVY_SPEC = served_part(kernel_starting=True)
+light = schemathesis.openapi.from_dict(LIGHT_SPEC)
+heavy = schemathesis.openapi.from_dict(HEAVY_SPEC)
+
+
+@light.parametrize()
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+)
+def test_jupyter_server_operations_answer_as_documented(
+    case: schemathesis.Case, conformance_server: RunningServer
+) -> None:
+    call(case, conformance_server)
+
+
+if HEAVY_SPEC["paths"]:  # only once the kernels plugin is real
+
+    @heavy.parametrize()
+    @settings(
+        max_examples=KERNEL_EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
+    def test_kernel_starting_operations_answer_as_documented(
+        case: schemathesis.Case, conformance_server: RunningServer
+    ) -> None:
+        try:
+            call(case, conformance_server)
+        finally:
+            remove_leftovers(conformance_server)
+
+
+def test_every_operation_of_jupyter_servers_file_is_served_or_listed(
+    served_spec: dict[str, Any],
+) -> None:
+    """Each working plugin documents every route of its area in our /api/spec.yaml."""
+    working = {"core", *working_plugins()}
+    served = {path_pattern(p) for p in served_spec["paths"]}
+    missing: dict[str, list[str]] = {}
+    for path in jupyter_spec()["paths"]:
+        plugin = owner(path)
+        if path not in NOT_SERVED and plugin in working and path_pattern(path) not in served:
+            missing.setdefault(plugin, []).append(path)
+    undocumented = {p: paths for p, paths in missing.items() if not has_openapi_fragment(p)}
+    wrong = {p: paths for p, paths in missing.items() if p not in undocumented}
+    assert not wrong, f"plugins whose OpenAPI fragment misses routes of their area: {wrong}"
+    if undocumented:
+        pytest.skip(f"plugins with no OpenAPI fragment yet (not covered): {undocumented}")
