@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from modserver import hookspecs
 from modserver.core_routes import core_routes
 from modserver.errors import handle_http_exception, handle_unexpected
+from modserver.landing import landing_route
 from modserver.lifecycle import call_plugin_hook, run_plugins
 from modserver.markers import PROJECT_NAME
 from modserver.plugin import Plugin, PluginContext, ServerControl
@@ -232,6 +233,8 @@ def _collect_routes(server: Modserver) -> list[BaseRoute]:
                     )
                 owners[key] = owner
             routes.append(item)
+    if "GET /" not in owners:
+        routes.append(landing_route(server))
     return routes
 
 

@@ -70,3 +70,18 @@ def _route_plugin(name: str, guarded: bool) -> Plugin:
 dup_a = _route_plugin("dup_a", True)
 dup_b = _route_plugin("dup_b", True)
 unguarded = _route_plugin("unguarded", False)
+
+
+class _FrontPlugin(Plugin):
+    """Serves ``/`` as a frontend plugin would: the core's landing page steps aside."""
+
+    name = "front"
+
+    @hookimpl
+    def modserver_routes(self):  # type: ignore[no-untyped-def]
+        from modserver.routing import route
+
+        return [route("/", _ok, public=True)]
+
+
+front = _FrontPlugin()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from importlib.metadata import EntryPoint
 
+import anyio
 import pytest
 from modserver.app import assemble, build
 from modserver.plugins import ENTRY_POINT_GROUP, InstalledPlugin, PluginError, resolve
@@ -117,3 +118,27 @@ def test_unguarded_plugin_route_is_refused(tmp_path):
     raw = gather(env={}, cli={"root_dir": str(tmp_path), "plugins": "unguarded"})
     with pytest.raises(PluginError, match=r"'unguarded' contributed route /x without a guard"):
         assemble(build(raw, installed("unguarded")))
+
+
+def _paths(app) -> list[str]:  # type: ignore[no-untyped-def]
+    return [getattr(r, "path", "") for r in app.routes]
+
+
+def test_core_landing_page_serves_root_when_no_plugin_does(tmp_path):
+    raw = gather(env={}, cli={"root_dir": str(tmp_path), "plugins": "dup_a"})
+    assert _paths(assemble(build(raw, installed("dup_a")))).count("/") == 1
+
+
+def test_a_plugin_serving_root_replaces_the_landing_page(tmp_path):
+    import httpx
+
+    raw = gather(env={}, cli={"root_dir": str(tmp_path), "plugins": "front"})
+    app = assemble(build(raw, installed("front")), manage_lifespan=False)
+    assert _paths(app).count("/") == 1
+
+    async def get_root() -> str:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            return (await client.get("/")).text
+
+    assert anyio.run(get_root) == "ok"

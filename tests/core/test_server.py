@@ -81,6 +81,16 @@ def test_base_url_prefixes_every_route(server_factory):
     assert httpx.get(root + "api").status_code == 404
 
 
+def test_startup_url_lands_on_a_page_naming_the_plugins_and_apis(server_factory):
+    server = server_factory("--base-url", "/lab-x/", plugins="hello")
+    # What a user gets from the printed URL, with no frontend plugin: not a 404.
+    response = httpx.get(server.url)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "hello 1.2.3" in response.text
+    assert 'href="/lab-x/api/status"' in response.text
+
+
 def test_startup_failure_stops_started_plugins_in_reverse_and_exits_1(root_dir: Path):
     trace = root_dir / "trace.txt"
     result = modserver(
