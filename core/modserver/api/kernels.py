@@ -42,6 +42,10 @@ class KernelMessage:
     #: as-is avoids re-serializing (and keeps the HMAC signature valid byte for byte).
     raw_header: bytes | None = None
     raw_parent_header: bytes | None = None
+    #: The message encoded for each WebSocket protocol, filled by the first connection
+    #: that sends it: ten connections on one kernel encode each message once.
+    encoded: dict[str, bytes | str] = field(default_factory=dict, repr=False, compare=False)
+    _size: int = field(default=-1, repr=False, compare=False)
 
     @property
     def msg_type(self) -> str:
@@ -61,14 +65,16 @@ class KernelMessage:
 
     @property
     def size(self) -> int:
-        """Approximate size in bytes, for bounded queues."""
-        return (
-            len(self.content)
-            + len(self.metadata)
-            + sum(len(b) for b in self.buffers)
-            + len(self.raw_header or b"") * 2
-            + 256
-        )
+        """Approximate size in bytes, for bounded queues (computed once: fan-out asks often)."""
+        if self._size < 0:
+            self._size = (
+                len(self.content)
+                + len(self.metadata)
+                + sum(len(b) for b in self.buffers)
+                + len(self.raw_header or b"") * 2
+                + 256
+            )
+        return self._size
 
     def content_json(self) -> Any:
         """Parse ``content`` (for consumers that need it; the hot path never does)."""

@@ -55,6 +55,7 @@ UNTRACKED_TYPES = frozenset(
 )
 SERVER_SESSION = "modserver-kernels"
 _ORIGINS_LIMIT = 10_000
+_DRAIN_BATCH = 64  # messages read without yielding, so writers still get their turn
 _SOCKET_TYPES = {"shell": zmq.DEALER, "control": zmq.DEALER, "stdin": zmq.DEALER, "iopub": zmq.SUB}
 
 
@@ -313,6 +314,11 @@ class KernelClient:
         socket.linger = 0
         if channel == "iopub":
             socket.setsockopt(zmq.SUBSCRIBE, b"")
+            # A full SUB queue makes the kernel's PUB socket drop messages, silently (an
+            # output line, or the "idle" that ends a cell). Our I/O thread drains the
+            # socket even while the event loop is busy; per-connection queues bound what
+            # each WebSocket may hold.
+            socket.setsockopt(zmq.RCVHWM, 0)
         else:
             # One identity for all DEALERs: the kernel answers stdin requests to the
             # identity that sent the shell request.
@@ -328,16 +334,27 @@ class KernelClient:
 
     async def _read(self, channel: str) -> None:
         socket = self._sockets[channel]
+        # The asyncio wrapper costs more per message than the read itself: after each
+        # awaited message, take what is already queued through a plain (shadow) socket.
+        queued = zmq.Socket.shadow(socket.underlying)
         while True:
-            frames = await socket.recv_multipart()
-            try:
-                message = from_zmq(channel, frames)
-            except (WireError, ValueError) as exc:
-                log.warning("kernel %s: bad message on %s: %s", self.kernel_id, channel, exc)
-                continue
-            if channel == "iopub":
-                self._iopub_seen.set()
-            self._dispatch(message)
+            self._receive(channel, await socket.recv_multipart())
+            for _ in range(_DRAIN_BATCH):
+                try:
+                    frames = queued.recv_multipart(zmq.NOBLOCK)
+                except zmq.Again:
+                    break
+                self._receive(channel, frames)
+
+    def _receive(self, channel: str, frames: list[bytes]) -> None:
+        try:
+            message = from_zmq(channel, frames)
+        except (WireError, ValueError) as exc:
+            log.warning("kernel %s: bad message on %s: %s", self.kernel_id, channel, exc)
+            return
+        if channel == "iopub":
+            self._iopub_seen.set()
+        self._dispatch(message)
 
     async def wait_until_answering(self, seconds: float) -> bool:
         """Ask ``kernel_info`` until both shell and iopub answer; then mark the client ready.

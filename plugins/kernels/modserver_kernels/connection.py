@@ -204,11 +204,14 @@ async def _write(
     websocket: WebSocket, queue: ConnectionQueue, v1: bool, scope: anyio.CancelScope
 ) -> None:
     encode = encode_v1 if v1 else encode_legacy
+    protocol = "v1" if v1 else "legacy"
     try:
         while True:
             batch = await queue.take()
             for message in batch:
-                frame = encode(message)
+                frame = message.encoded.get(protocol)
+                if frame is None:
+                    frame = message.encoded[protocol] = encode(message)
                 if isinstance(frame, bytes):
                     await websocket.send({"type": "websocket.send", "bytes": frame})
                 else:
