@@ -67,9 +67,8 @@ def bind_socket(host: str, port: int, *, port_is_explicit: bool) -> socket.socke
 def _keep_alive(sock: socket.socket) -> None:
     """TCP keepalive, inherited by accepted connections (Linux, macOS).
 
-    It replaces WebSocket pings: hypercorn's ping task keeps every closed WebSocket's
-    connection (descriptor and task) alive until its next ping, and holds a graceful stop.
-    Idle peers are probed after a minute; a dead one is dropped about 1.5 minutes later.
+    It finds dead peers without WebSocket pings (off by default, see ``serve``): idle
+    peers are probed after a minute; a dead one is dropped about 1.5 minutes later.
     """
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
     for option, value in (("TCP_KEEPIDLE", 60), ("TCP_KEEPINTVL", 15), ("TCP_KEEPCNT", 6)):
@@ -100,7 +99,9 @@ async def serve(server: Modserver, app: Starlette) -> None:
     config.accesslog = None
     config.errorlog = logging.getLogger("hypercorn.error")
     config.graceful_timeout = settings.shutdown_timeout
-    config.websocket_ping_interval = None  # see _keep_alive
+    # Off by default: hypercorn's ping task keeps a closed WebSocket's connection (and a
+    # graceful stop) waiting until its next ping; _keep_alive finds dead peers instead.
+    config.websocket_ping_interval = settings.websocket_ping_interval or None
     shutdown = anyio.Event()
     # An API shutdown takes exactly the SIGTERM path (and is safe from any thread).
     server.control.on_shutdown_request(lambda: os.kill(os.getpid(), signal.SIGTERM))

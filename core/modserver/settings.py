@@ -56,6 +56,11 @@ class CoreSettings(BaseSettings):
         default_factory=list, description="Plugins to enable (empty: every installed plugin)."
     )
     shutdown_timeout: float = Field(10.0, gt=0, description="Seconds each plugin may take to stop.")
+    websocket_ping_interval: float = Field(
+        0.0,
+        ge=0,
+        description="Seconds between WebSocket pings (0: none; TCP keepalive finds dead peers).",
+    )
     runtime_dir: Path = Field(
         default_factory=_default_runtime_dir, description="Where running servers are recorded."
     )
