@@ -77,6 +77,11 @@ def test_a_notebook_workflow_through_jupyterlab_services(
     js_packages: Path, server: RunningServer
 ) -> None:
     seen = run_workflow(server)
+    assert seen["username"]
+    # jupyter_server's shape: the granted subset, plus the fields PATCH /api/me may change.
+    assert seen["permissions"]["contents"] == ["read", "write"]
+    assert "display_name" in seen["permissions"]["updatable_fields"]
+    assert seen["config"] == {"Cell": {"cm_config": {"lineNumbers": True, "lineWrapping": True}}}
     assert seen["defaultSpec"] == "python3"
     assert seen["untitledPath"] == "Untitled.ipynb"
     assert seen["language"] == "python"

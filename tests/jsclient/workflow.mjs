@@ -3,6 +3,7 @@
 // Usage: node workflow.mjs <base url> <token>. Prints one JSON object of observations;
 // the Python test asserts on them. Any failure exits non-zero with the error.
 import {
+  ConfigSection,
   ContentsManager,
   KernelManager,
   KernelSpecManager,
@@ -42,6 +43,22 @@ async function execute(kernel, code, { onStdin } = {}) {
 }
 
 const result = {};
+// UserManager itself needs the browser's localStorage: make its request by hand.
+const me = await ServerConnection.makeRequest(
+  `${baseUrl}api/me?permissions=${encodeURIComponent('{"contents":["read","write"]}')}`,
+  {},
+  serverSettings,
+);
+const identity = await me.json();
+result.username = identity.identity.username;
+result.permissions = identity.permissions;
+
+const config = await ConfigSection.create({ name: "notebook", serverSettings });
+await config.update({ Cell: { cm_config: { lineNumbers: true } } });
+await config.update({ Cell: { cm_config: { lineWrapping: true } } });
+const reread = await ConfigSection.create({ name: "notebook", serverSettings });
+result.config = reread.data;
+
 const specs = new KernelSpecManager({ serverSettings });
 await withTimeout(specs.ready, "kernelspecs");
 result.defaultSpec = specs.specs.default;
