@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from http import HTTPStatus
+from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -42,3 +44,23 @@ async def handle_unexpected(request: Request, exc: Exception) -> Response:
     """Log the traceback; answer 500 with no detail of the server's internals."""
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return json_error(500, "Internal server error; the server log has the details.")
+
+
+async def json_object(request: Request, *, empty: bool = False) -> dict[str, Any]:
+    """The request body as a JSON object, or a 400 JSON error saying what is wrong.
+
+    ``empty=True`` reads an empty body as ``{}`` (for endpoints whose fields are all
+    optional).
+    """
+    raw = await request.body()
+    if not raw.strip():
+        if empty:
+            return {}
+        raise http_error(400, "No JSON data provided: the request body must be a JSON object")
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise http_error(400, "Invalid JSON in request body") from None
+    if not isinstance(body, dict):
+        raise http_error(400, "The request body must be a JSON object")
+    return body

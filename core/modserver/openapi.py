@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+from functools import cache
+from importlib.resources import files
 from typing import Any
 
 CORE_PATHS: dict[str, Any] = {
@@ -120,3 +122,24 @@ def _document_guard_errors(paths: dict[str, Any]) -> None:
             responses = operation.setdefault("responses", {})
             responses.setdefault("401", {"$ref": "#/components/responses/Unauthorized"})
             responses.setdefault("403", {"$ref": "#/components/responses/Forbidden"})
+
+
+@cache
+def _packaged(package: str, resource: str) -> dict[str, Any]:
+    import yaml
+
+    text = files(package).joinpath(resource).read_text(encoding="utf-8")
+    document = yaml.safe_load(text)
+    if not isinstance(document, dict):
+        raise ValueError(f"{package}/{resource} is not an OpenAPI fragment (a mapping)")
+    return document
+
+
+def packaged_fragment(package: str, resource: str = "openapi.yaml") -> dict[str, Any]:
+    """A fresh copy of the OpenAPI fragment a plugin ships as a file in its package.
+
+    Read once; the copy is the caller's (the core merges fragments into one document).
+    A plugin's ``modserver_openapi`` hook can simply return
+    ``packaged_fragment("my_plugin")``.
+    """
+    return copy.deepcopy(_packaged(package, resource))

@@ -1,23 +1,12 @@
-"""The auth plugin's OpenAPI fragment, read once from ``openapi.yaml`` next to it."""
+"""The auth plugin's OpenAPI fragment: ``openapi.yaml`` next to this module."""
 
 from __future__ import annotations
 
-import copy
-from functools import cache
-from importlib.resources import files
 from typing import Any
 
-
-@cache
-def _load() -> dict[str, Any]:
-    import yaml
-
-    text = files("modserver_auth").joinpath("openapi.yaml").read_text(encoding="utf-8")
-    document = yaml.safe_load(text)
-    assert isinstance(document, dict)
-    return document
+from modserver.openapi import packaged_fragment
 
 
 def fragment() -> dict[str, Any]:
     """A fresh copy of the fragment (the core merges it into a shared document)."""
-    return copy.deepcopy(_load())
+    return packaged_fragment("modserver_auth")

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from typing import Any
 
-from modserver.errors import http_error
+from modserver.errors import http_error, json_object
 from modserver.routing import route
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -30,12 +28,12 @@ def config_routes(store: Callable[[], ConfigStore]) -> list[BaseRoute]:
 
     async def put_section(request: Request) -> Response:
         section = _section(request)
-        await store().set(section, await _json_object(request))
+        await store().set(section, await json_object(request))
         return Response(status_code=204)
 
     async def patch_section(request: Request) -> Response:
         section = _section(request)
-        changes = await _json_object(request)
+        changes = await json_object(request)
         try:
             return JSONResponse(await store().update(section, changes))
         except BrokenSection as exc:
@@ -53,14 +51,3 @@ def _section(request: Request) -> str:
         return check_section_name(request.path_params["section"])
     except InvalidSection as exc:
         raise http_error(400, str(exc)) from None
-
-
-async def _json_object(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise http_error(400, "The request body must be JSON (a JSON object)") from None
-    if not isinstance(body, dict):
-        raise http_error(400, "The request body must be a JSON object")
-    return body

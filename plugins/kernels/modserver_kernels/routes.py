@@ -6,13 +6,12 @@ exceptions into JSON errors; the WebSocket lives in connection.py.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 from modserver import ServerControl
 from modserver.api.kernels import KernelNotFound, NoSuchKernelSpec
-from modserver.errors import http_error
+from modserver.errors import http_error, json_object
 from modserver.routing import route, websocket_route
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -23,19 +22,6 @@ from modserver_kernels.connection import OpenSessions, serve_channels
 from modserver_kernels.manager import KernelRegistry, KernelStartError
 
 RESOURCE = "kernels"
-
-
-async def _json_body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        raise http_error(400, "Invalid JSON in request body") from None
-    if not isinstance(body, dict):
-        raise http_error(400, "The request body must be a JSON object")
-    return body
 
 
 def _optional_str(body: dict[str, Any], key: str) -> str | None:
@@ -57,7 +43,7 @@ def kernel_routes(
         return JSONResponse(await registry().list())
 
     async def start_kernel(request: Request) -> Response:
-        body = await _json_body(request)
+        body = await json_object(request, empty=True)
         name = _optional_str(body, "name")
         path = _optional_str(body, "path")
         try:

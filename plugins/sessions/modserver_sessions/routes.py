@@ -6,13 +6,12 @@ turn its exceptions into JSON errors.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 from modserver.api.kernels import KernelNotFound, NoSuchKernelSpec
 from modserver.api.sessions import KernelChoice, SessionGone, SessionNotFound
-from modserver.errors import http_error
+from modserver.errors import http_error, json_object
 from modserver.routing import route
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -30,7 +29,7 @@ def session_routes(manager: Callable[[], SessionManager], base_url: str) -> list
         return JSONResponse(await manager().list())
 
     async def create_session(request: Request) -> Response:
-        body = await _json_object(request)
+        body = await json_object(request)
         legacy = body.get("notebook")
         if isinstance(legacy, dict):
             # The pre-5.0 notebook API sent {"notebook": {"path": ...}}; jupyter_server
@@ -62,7 +61,7 @@ def session_routes(manager: Callable[[], SessionManager], base_url: str) -> list
 
     async def patch_session(request: Request) -> Response:
         session_id = request.path_params["session_id"]
-        body = await _json_object(request)
+        body = await json_object(request)
         legacy = body.get("notebook")
         if isinstance(legacy, dict) and "path" in legacy:
             body["path"] = legacy["path"]
@@ -99,19 +98,6 @@ def session_routes(manager: Callable[[], SessionManager], base_url: str) -> list
         route("/api/sessions/{session_id}", patch_session, methods=["PATCH"], resource=RESOURCE),
         route("/api/sessions/{session_id}", delete_session, methods=["DELETE"], resource=RESOURCE),
     ]
-
-
-async def _json_object(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw.strip():
-        raise http_error(400, "No JSON data provided")
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise http_error(400, "Invalid JSON in request body") from None
-    if not isinstance(body, dict):
-        raise http_error(400, "The request body must be a JSON object")
-    return body
 
 
 def _string(body: dict[str, Any], key: str) -> str:
