@@ -56,6 +56,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--files", type=int, default=None, help="files in the listed folder")
     parser.add_argument("--runs", type=int, default=None, help="timed runs per measurement")
     parser.add_argument("--notebook-mb", type=float, default=5.0)
+    parser.add_argument(
+        "--client",
+        choices=("lean", "httpx"),
+        default="lean",
+        help="small-file rate client: lean prepared requests (default) or httpx, whose "
+        "per-request CPU exceeds either server's",
+    )
     args = parser.parse_args(argv)
     files = args.files or (1000 if args.quick else 10_000)
     runs = args.runs or (2 if args.quick else 5)
@@ -72,7 +79,9 @@ def main(argv: list[str]) -> int:
             running("modserver", root, Path(tmp)) as ours,
         ):
             print("measuring jupyter_server and modserver, interleaved ...", flush=True)
-            results = measure({"jupyter_server": jupyter, "modserver": ours}, runs, rate_seconds)
+            results = measure(
+                {"jupyter_server": jupyter, "modserver": ours}, runs, rate_seconds, args.client
+            )
     ratios = {key: results["modserver"][key] / results["jupyter_server"][key] for key in METRICS}
     report = {
         "when": datetime.now(timezone.utc).isoformat(),
@@ -83,6 +92,7 @@ def main(argv: list[str]) -> int:
             "rate_seconds": rate_seconds,
             "concurrency": 8,
             "client_processes": 2,
+            "rate_client": args.client,
         },
         "results": results,
         "ratios": ratios,

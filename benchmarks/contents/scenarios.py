@@ -5,6 +5,7 @@
 * small file: requests per second for a tiny text file, 8 concurrent clients on
   keep-alive connections (in two client processes), via ``/api/contents`` and ``/files``;
   also requests per CPU second of the server, which the client's speed does not bound.
+  The clients are ``lean_client``'s by default (``--client httpx`` for httpx's).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import httpx
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
+from benchmarks.contents import lean_client
 from benchmarks.contents.servers import TOKEN
 
 HEADERS = {"Authorization": f"token {TOKEN}"}
@@ -92,8 +94,12 @@ async def _rate(url: str, path: str, concurrency: int, seconds: float) -> tuple[
         return done, time.perf_counter() - start
 
 
-def _rate_in_process(url: str, path: str, concurrency: int, seconds: float) -> tuple[int, float]:
-    return anyio.run(_rate, url, path, concurrency, seconds)
+def _rate_in_process(
+    url: str, path: str, concurrency: int, seconds: float, client: str = "lean"
+) -> tuple[int, float]:
+    if client == "httpx":
+        return anyio.run(_rate, url, path, concurrency, seconds)
+    return anyio.run(lean_client.rate, url, path, HEADERS, concurrency, seconds)
 
 
 def _server_cpu(pid: int) -> float:
@@ -114,11 +120,14 @@ def small_file_rate(
     windows: int,
     processes: int = 2,
     concurrency: int = 8,
+    client: str = "lean",
 ) -> dict[str, dict[str, float]]:
     """Throughput for ``path`` on each server, in ``windows`` alternating time windows.
 
     ``concurrency`` clients are spread over client ``processes``: one Python client
-    process saturates long before either server does. Besides requests per second
+    process saturates long before either server does. ``client`` is ``lean`` (the
+    prepared-request client of ``lean_client``) or ``httpx`` (which spends more CPU per
+    request than either server, so it measures mostly itself). Besides requests per second
     (bounded by whatever else the machine runs) this records each server's CPU time
     during its windows: requests per server CPU second is what one core of server
     could serve, independent of the client's speed.
@@ -129,7 +138,7 @@ def small_file_rate(
         for _ in range(windows):
             for name, (url, pid) in targets.items():
                 cpu_before = _server_cpu(pid)
-                jobs = [(url, path, per_process, seconds / windows)] * processes
+                jobs = [(url, path, per_process, seconds / windows, client)] * processes
                 runs = list(pool.map(_rate_in_process, *zip(*jobs, strict=True)))
                 totals[name][0] += sum(count for count, _ in runs)
                 totals[name][1] += max(took for _, took in runs)
@@ -141,7 +150,7 @@ def small_file_rate(
 
 
 def measure(
-    targets: dict[str, tuple[str, int]], runs: int, rate_seconds: float
+    targets: dict[str, tuple[str, int]], runs: int, rate_seconds: float, rate_client: str = "lean"
 ) -> dict[str, dict[str, float]]:
     """The measurements for every server in ``targets`` (name: (URL, pid)), interleaved."""
     results: dict[str, dict[str, float]] = {name: {} for name in targets}
@@ -185,7 +194,7 @@ def measure(
             client.close()
     windows = max(2, int(rate_seconds))
     for label, path in (("api", "api/contents/small.txt"), ("files", "files/small.txt")):
-        rates = small_file_rate(targets, path, rate_seconds, windows)
+        rates = small_file_rate(targets, path, rate_seconds, windows, client=rate_client)
         record(f"small_file_{label}_rps", {n: r["rps"] for n, r in rates.items()})
         record(f"small_file_{label}_per_cpu_s", {n: r["per_cpu_second"] for n, r in rates.items()})
     return results

@@ -14,7 +14,7 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.routing import BaseRoute, Match, Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
@@ -89,6 +89,16 @@ class GuardedRoute(Route):
         self.public = public
         guarded = endpoint if public else self._guard(endpoint)
         super().__init__(path, guarded, methods=list(methods), name=name or endpoint.__name__)
+        # The literal start of the path, up to its first parameter. The path a route
+        # matches against is a part of scope["path"], so a request path not containing
+        # it cannot match: the router, trying every route in turn, skips the regex.
+        self._literal = path.split("{", 1)[0]
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        """As ``Route.matches``, answering NONE early for a path without the literal start."""
+        if scope["type"] == "http" and self._literal not in scope["path"]:
+            return Match.NONE, {}
+        return super().matches(scope)
 
     def _guard(self, endpoint: HttpEndpoint) -> HttpEndpoint:
         resource = self.resource

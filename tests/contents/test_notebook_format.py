@@ -48,3 +48,54 @@ def test_reading_back_gives_what_nbformat_reads() -> None:
     parsed, problem = notebooks.parse(text.encode(), "t.ipynb")
     assert problem is None
     assert parsed == nbformat.reads(text, as_version=4)
+
+
+LINE_PIECES = ["a", "\n", "\\", "n", '"', "\r", "\r\n", "é", "\x0b", "\x0c", "\x1c", "\x1d"]
+LINE_PIECES += ["\x1e", "\x85", "\u2028", "\u2029", "\t", "\x01", "\\n", "\n\n", "\U0001f600"]
+
+
+def test_every_kind_of_line_break_is_written_as_nbformat_writes_it() -> None:
+    import random
+
+    rnd = random.Random(7)
+    for _ in range(300):
+        texts = ["".join(rnd.choices(LINE_PIECES, k=rnd.randint(0, 10))) for _ in range(5)]
+        nb = new_notebook()
+        nb.cells.append(new_markdown_cell(texts[0]))
+        code = new_code_cell(texts[1])
+        code.outputs = [
+            new_output("stream", name="stdout", text=texts[2]),
+            new_output("display_data", data={"text/plain": texts[3], "image/svg+xml": texts[4]}),
+        ]
+        nb.cells.append(code)
+        expected = nbformat.writes(nb) + "\n"
+        assert notebooks.dumps(orjson.loads(orjson.dumps(nb))).decode() == expected, texts
+
+
+def test_validation_agrees_with_nbformat() -> None:
+    nb = orjson.loads(orjson.dumps(tricky_notebook()))
+    assert notebooks.validation_message(nb) is None
+    broken = [
+        ("cells", 0, "cell_type", "nope"),
+        ("cells", 1, "outputs", 0, "output_type", "nope"),
+        ("cells", 1, "outputs", 0, "name", 3),
+        ("cells", 1, "outputs", 1, "extra", 1),
+        ("cells", 2, "source", 5),
+        ("cells", 1, "execution_count", "x"),
+        ("metadata", "kernelspec", {"name": 1}),
+        ("cells", 0, "attachments", "i.png", 3),
+    ]
+    for *where, value in broken:
+        bad = orjson.loads(orjson.dumps(nb))
+        target = bad
+        for key in where[:-1]:
+            target = target[key]
+        target[where[-1]] = value
+        message = notebooks.validation_message(bad)
+        assert message is not None and message.startswith("Notebook validation failed"), where
+        try:
+            nbformat.validate(orjson.loads(orjson.dumps(bad)))
+        except nbformat.ValidationError:
+            pass
+        else:
+            raise AssertionError(f"nbformat accepts {where}")

@@ -31,6 +31,7 @@ from modserver_auth.xsrf import new_xsrf_token
 XSRF_SCOPE_KEY = "modserver.auth.xsrf"
 
 _PREFLIGHT_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
+_HOST_CACHE_SIZE = 64
 
 
 class AuthMiddleware:
@@ -40,6 +41,9 @@ class AuthMiddleware:
         self.app = app
         self.runtime = runtime
         self.policy = policy
+        # Host headers the (immutable) policy allowed: a set lookup instead of parsing the
+        # name as an IP address on every request. Bounded; refusals are never cached.
+        self._allowed_hosts: set[str] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -48,7 +52,9 @@ class AuthMiddleware:
         scope[PREFIX_SCOPE_KEY] = scope.get("root_path", "").rstrip("/") + self.runtime.base_url
         conn = HTTPConnection(scope)
         host = conn.headers.get("host")
-        if not self.policy.host_allowed(host):
+        if host is not None and host in self._allowed_hosts:
+            pass
+        elif not self.policy.host_allowed(host):
             await _refuse(
                 scope,
                 receive,
@@ -57,6 +63,8 @@ class AuthMiddleware:
                 "Add it to auth.local_hostnames, or set auth.allow_remote_access = true",
             )
             return
+        elif host is not None and len(self._allowed_hosts) < _HOST_CACHE_SIZE:
+            self._allowed_hosts.add(host)
         origin = conn.headers.get("origin")
         cross_origin = origin is not None and not same_origin(origin, host)
         if cross_origin and not self.policy.origin_allowed(origin or ""):
@@ -91,6 +99,7 @@ class AuthMiddleware:
             await self._strip_token_redirect(conn, send, login_value, xsrf if issue_xsrf else None)
             return
         redirecting = False
+        adds_headers = origin is not None or bool(issue_xsrf and xsrf) or login_value is not None
 
         async def send_wrapper(message: Message) -> None:
             nonlocal redirecting
@@ -98,13 +107,14 @@ class AuthMiddleware:
                 if navigation and message["status"] == 401 and not self.runtime.auth_disabled:
                     redirecting = True
                     message = _redirect_start(self._login_url(conn))
-                headers = MutableHeaders(scope=message)
-                if origin is not None:
-                    self._cors_headers(headers, origin)
-                if issue_xsrf and xsrf:
-                    set_xsrf_cookie(headers, conn, value=xsrf, base_url=self.runtime.base_url)
-                if login_value is not None:
-                    self._set_login(headers, conn, login_value)
+                if adds_headers:
+                    headers = MutableHeaders(scope=message)
+                    if origin is not None:
+                        self._cors_headers(headers, origin)
+                    if issue_xsrf and xsrf:
+                        set_xsrf_cookie(headers, conn, value=xsrf, base_url=self.runtime.base_url)
+                    if login_value is not None:
+                        self._set_login(headers, conn, login_value)
             elif redirecting and message["type"] == "http.response.body":
                 if message.get("more_body", False):
                     return  # swallow the 401 body; the redirect has none
@@ -115,6 +125,8 @@ class AuthMiddleware:
 
     def _token_login(self, conn: HTTPConnection) -> str | None:
         """A login cookie value for a valid ``?token=`` (None without one)."""
+        if not conn.scope.get("query_string"):
+            return None  # no query, no token (and no parsing it on every request)
         token = conn.query_params.get("token")
         if not token or self.runtime.auth_disabled:
             return None

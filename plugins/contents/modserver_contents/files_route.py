@@ -2,7 +2,8 @@
 
 Served with a CSP sandbox so HTML or SVG from the folder cannot script the server's
 origin, and as an attachment for notebooks or when ``?download`` is given. Small files
-are read in the same worker-thread call that checks the path; large ones stream.
+are read in the same worker-thread call that checks the path (batched with other
+requests' short calls); large ones stream.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from email.utils import formatdate, parsedate_to_datetime
 from functools import lru_cache
 from urllib.parse import quote
 
-import anyio
 from modserver.api.contents import ContentsError
 from modserver.errors import http_error
 from modserver.routing import route
@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute
 
-from modserver_contents.store import FileStore
+from modserver_contents.service import LocalContents
 
 SMALL_FILE = 256 * 1024
 SANDBOX_CSP = "frame-ancestors 'self'; sandbox allow-scripts"
@@ -50,26 +50,30 @@ def _not_modified(request: Request, mtime: float) -> bool:
         return False
 
 
-def files_routes(store: Callable[[], FileStore]) -> list[BaseRoute]:
-    """The guarded ``/files/{path}`` route over the running ``store()``."""
+@lru_cache(maxsize=1024)
+def _http_date(mtime: float) -> str:
+    return formatdate(mtime, usegmt=True)
+
+
+def files_routes(service: Callable[[], LocalContents]) -> list[BaseRoute]:
+    """The guarded ``/files/{path}`` route over the running contents ``service()``."""
 
     async def files(request: Request) -> Response:
         path = request.path_params["path"]
         try:
-            api_path, disk_path, info, data = await anyio.to_thread.run_sync(
-                store().open_for_download, path, SMALL_FILE
-            )
+            api_path, disk_path, info, data = await service().open_for_download(path, SMALL_FILE)
         except ContentsError as exc:
             raise http_error(exc.status, exc.message) from None
         name = api_path.rsplit("/", 1)[-1]
         headers = {
             "Content-Type": content_type(name),
             "Content-Security-Policy": SANDBOX_CSP,
-            "Last-Modified": formatdate(info.st_mtime, usegmt=True),
+            "Last-Modified": _http_date(info.st_mtime),
         }
-        if "v" not in request.query_params:
+        query = request.query_params if request.scope["query_string"] else {}
+        if "v" not in query:
             headers["Cache-Control"] = "no-cache"  # revalidate; 304s keep it cheap
-        if name.endswith(".ipynb") or "download" in request.query_params:
+        if name.endswith(".ipynb") or "download" in query:
             headers["Content-Disposition"] = f"attachment; filename*=utf-8''{quote(name)}"
         if _not_modified(request, info.st_mtime):
             return Response(status_code=304, headers=headers)

@@ -11,6 +11,7 @@ import os
 import stat
 from datetime import datetime, timezone
 from email.utils import formatdate
+from functools import lru_cache
 from typing import Any
 
 ContentsModel = dict[str, Any]
@@ -52,8 +53,10 @@ def iso_timestamp(seconds: float) -> str:
         return _EPOCH
 
 
+@lru_cache(maxsize=1024)
 def http_date(iso: str) -> str:
-    """An ISO timestamp from a model as an HTTP date (for ``Last-Modified``)."""
+    """An ISO timestamp from a model as an HTTP date (for ``Last-Modified``; cached, as the
+    same file is often asked for again)."""
     try:
         moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
     except ValueError:

@@ -9,6 +9,9 @@ into lists of lines, transient keys (trust marks, signature) left out.
 
 from __future__ import annotations
 
+import copy
+import functools
+import json
 import re
 import secrets
 from collections.abc import Callable
@@ -78,18 +81,113 @@ def _current_minor() -> int:
     return int(nbformat.current_nbformat_minor)
 
 
+Check = Callable[[Any], Any]
+
+
+def _discriminated(definitions: dict[str, Any], name: str, key: str) -> dict[str, str] | None:
+    """``{value of key: definition}`` when definition ``name`` is an object that is
+    ``oneOf`` references each requiring ``key`` to be one constant, else None."""
+    union = definitions.get(name)
+    if not isinstance(union, dict) or set(union) != {"type", "oneOf"} or union["type"] != "object":
+        return None
+    table: dict[str, str] = {}
+    for choice in union["oneOf"]:
+        ref = choice.get("$ref", "") if isinstance(choice, dict) else ""
+        target = definitions.get(ref.removeprefix("#/definitions/"))
+        if set(choice) != {"$ref"} or not isinstance(target, dict):
+            return None
+        enum = target.get("properties", {}).get(key, {}).get("enum")
+        if key not in target.get("required", ()) or not isinstance(enum, list) or len(enum) != 1:
+            return None
+        table[enum[0]] = ref.removeprefix("#/definitions/")
+    return table if len(table) == len(union["oneOf"]) else None
+
+
+@functools.lru_cache(maxsize=8)
+def _dispatching_validator(minor: int) -> Callable[[Notebook], bool] | None:
+    """A check equivalent to nbformat's schema validation, or None if it cannot be built.
+
+    The schema's cells are ``oneOf`` three cell kinds, each requiring its own
+    ``cell_type`` (outputs likewise, by ``output_type``), so a cell is valid exactly when
+    it is an object whose ``cell_type`` names a kind and it validates as that kind. The
+    compiled ``oneOf`` tries every kind (raising and catching for each miss), so here
+    each cell and output is checked against its own kind's compiled schema only.
+    """
+    try:
+        import fastjsonschema
+
+        schema = copy.deepcopy(_validator(minor)._schema)
+        definitions = schema["definitions"]
+        cell_kinds = _discriminated(definitions, "cell", "cell_type")
+        output_kinds = _discriminated(definitions, "output", "output_type")
+        cells, outputs = schema["properties"]["cells"], definitions["code_cell"]["properties"]
+        if cell_kinds is None or output_kinds is None:
+            return None
+        if cells["items"] != {"$ref": "#/definitions/cell"}:
+            return None
+        if outputs["outputs"]["items"] != {"$ref": "#/definitions/output"}:
+            return None
+        cells["items"] = {}  # checked one by one below
+        outputs["outputs"]["items"] = {}
+        text = json.dumps(schema)
+        if '"#/definitions/cell"' in text or '"#/definitions/output"' in text:
+            return None  # referenced elsewhere too: leave it to the full schema
+
+        def compiled(kind: str) -> Check:
+            root = {"$schema": schema.get("$schema"), "definitions": definitions}
+            return fastjsonschema.compile({**root, "$ref": f"#/definitions/{kind}"})  # type: ignore[no-any-return]
+
+        top = fastjsonschema.compile(schema)
+        per_cell = {value: compiled(kind) for value, kind in cell_kinds.items()}
+        per_output = {value: compiled(kind) for value, kind in output_kinds.items()}
+    except Exception:
+        return None
+
+    def valid(nb: Notebook) -> bool:
+        try:
+            top(nb)
+            for cell in nb["cells"]:
+                if not isinstance(cell, dict):
+                    return False
+                kind = cell.get("cell_type")
+                check = per_cell.get(kind) if isinstance(kind, str) else None
+                if check is None:
+                    return False
+                check(cell)
+                if kind == "code":
+                    for output in cell["outputs"]:
+                        if not isinstance(output, dict):
+                            return False
+                        out_kind = output.get("output_type")
+                        out_check = per_output.get(out_kind) if isinstance(out_kind, str) else None
+                        if out_check is None:
+                            return False
+                        out_check(output)
+        except fastjsonschema.JsonSchemaException:
+            return False
+        return True
+
+    return valid
+
+
 def validation_message(nb: Notebook) -> str | None:
     """None if ``nb`` is a valid v4 notebook, else what is wrong with it."""
     import nbformat
 
     minor = nb.get("nbformat_minor")
-    validator = _validator(minor if isinstance(minor, int) else _current_minor())
-    if validator is not None:
-        try:
-            validator.validate(nb)
+    minor = minor if isinstance(minor, int) else _current_minor()
+    fast = _dispatching_validator(minor)
+    if fast is not None:
+        if fast(nb):
             return None
-        except Exception:
-            pass  # fall through: nbformat's own validate words the error precisely
+    else:
+        validator = _validator(minor)
+        if validator is not None:
+            try:
+                validator.validate(nb)
+                return None
+            except Exception:
+                pass  # fall through: nbformat's own validate words the error precisely
     try:
         # Validate a copy: the caller's notebook must come back exactly as it was given.
         nbformat.validate(orjson.loads(orjson.dumps(nb)))
@@ -207,19 +305,50 @@ def _halve_indent(text: bytes) -> bytes:
     return b"".join(parts)
 
 
+#: Line boundaries of ``str.splitlines`` that are not escaped in JSON (UTF-8 encoded).
+_UNICODE_BREAKS = ("\x85".encode(), "\u2028".encode(), "\u2029".encode())
+
+
+def _lines_json(text: str, indent: bytes) -> bytes:
+    """``text.splitlines(True)`` as nbformat writes the list: items at ``indent`` + 1 space.
+
+    Fast path: encode the whole text once and split the JSON string at its escaped
+    newlines. That is exact when every backslash in the encoding starts a ``\\n``,
+    ``\\"`` or ``\\t`` escape (so there is no escaped backslash, and no \\r, \\f or
+    \\u00XX, the other line boundaries JSON escapes) and no unescaped line boundary
+    (U+0085, U+2028, U+2029) is present. Anything else is split into a list of lines by
+    ``str.splitlines`` and rendered as such.
+    """
+    if not text:
+        return b"[]"
+    item = b"\n " + indent
+    encoded = orjson.dumps(text)
+    parts = encoded.split(b"\\n")
+    backslashes = encoded.count(b"\\") - (len(parts) - 1)
+    if backslashes:
+        backslashes -= encoded.count(b'\\"') + encoded.count(b"\\t")
+    if backslashes or (not text.isascii() and any(b in encoded for b in _UNICODE_BREAKS)):
+        rendered = orjson.dumps(text.splitlines(True), option=orjson.OPT_INDENT_2)  # "[\n  ..\n]"
+        return rendered[:-2].replace(b"\n  ", item) + b"\n" + indent + b"]"
+    if text.endswith("\n"):
+        parts.pop()  # the closing quote alone: no empty item after the last newline
+        parts[-1] += b'\\n"'
+    return b"[" + item + (b'\\n",' + item + b'"').join(parts) + b"\n" + indent + b"]"
+
+
 def dumps(nb: Notebook) -> bytes:
     """Serialise ``nb`` byte for byte as ``nbformat.write`` would (plus the final newline).
 
-    Lists of lines are most of a notebook's lines. They are left out of the main
-    serialisation (a unique placeholder stands in for each), so re-indenting touches only
-    the structure; each list is then rendered with orjson and indented by two C-level
-    replaces (raw newlines in orjson's output are always indentation), and spliced in.
+    Multi-line strings (lists of lines on disk) are most of a notebook's bytes. They are
+    left out of the main serialisation (a unique placeholder stands in for each), so
+    re-indenting touches only the structure; each is then rendered by ``_lines_json``
+    at its indentation and spliced in.
     """
     nonce = secrets.token_hex(8)
-    pending: list[list[str]] = []
+    pending: list[str] = []
 
     def split(text: str) -> str:
-        pending.append(text.splitlines(True))
+        pending.append(text)
         return f"\x01{nonce}:{len(pending) - 1}"
 
     try:
@@ -233,17 +362,17 @@ def dumps(nb: Notebook) -> bytes:
     placeholder = re.compile(
         rb'\n( *)("(?:[^"\\\n]|\\.)*": )"\\u0001' + nonce.encode() + rb':(\d+)"'
     )
-
-    def expand(match: re.Match[bytes]) -> bytes:
-        indent, key = match.group(1), match.group(2)
-        lines = pending[int(match.group(3))]
-        if not lines:
-            return b"\n" + indent + key + b"[]"
-        rendered = orjson.dumps(lines, option=orjson.OPT_INDENT_2)  # "[\n  ...\n]"
-        items = rendered[:-2].replace(b"\n  ", b"\n " + indent)
-        return b"\n" + indent + key + items + b"\n" + indent + b"]"
-
-    return placeholder.sub(expand, text) + b"\n"
+    # split() gives [before, indent, key, index, between, indent, key, index, ..., after].
+    parts: list[bytes] = placeholder.split(text)
+    out = [parts[0]]
+    try:
+        for at in range(1, len(parts), 4):
+            indent, key, index = parts[at], parts[at + 1], parts[at + 2]
+            out += (b"\n", indent, key, _lines_json(pending[int(index)], indent), parts[at + 3])
+    except TypeError as exc:
+        raise ContentsError(400, f"Notebook content cannot be saved as JSON: {exc}") from None
+    out.append(b"\n")
+    return b"".join(out)
 
 
 def new_notebook() -> Notebook:

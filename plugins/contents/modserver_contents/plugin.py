@@ -67,7 +67,7 @@ class ContentsPlugin(Plugin):
         from modserver_contents.routes import ContentsRoutes
 
         api = ContentsRoutes(self.running_service, context.core.base_url)
-        return [*api.routes(), *files_routes(lambda: self.running_service().store)]
+        return [*api.routes(), *files_routes(self.running_service)]
 
     @hookimpl
     def modserver_openapi(self, context: PluginContext) -> dict[str, Any]:

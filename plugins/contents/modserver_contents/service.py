@@ -7,6 +7,7 @@ disk work, so their implementations need not be thread-safe.
 
 from __future__ import annotations
 
+import os
 from functools import partial
 from pathlib import Path
 from typing import Any, Literal
@@ -15,7 +16,11 @@ import anyio
 import pluggy
 from modserver.api.contents import Contents, ContentsModel, ContentType
 
+from modserver_contents.batch import ThreadBatch
 from modserver_contents.store import FileStore
+
+#: Files up to this size are read (and notebooks parsed) in a batched call (see ``batch``).
+SMALL_READ = 64 * 1024
 
 
 class LocalContents(Contents):
@@ -26,6 +31,7 @@ class LocalContents(Contents):
         self.hook = hook
         # Picking a free name and creating it must not interleave between two requests.
         self._naming = anyio.Lock()
+        self._batch = ThreadBatch()
 
     async def get(
         self,
@@ -37,9 +43,22 @@ class LocalContents(Contents):
         hash: bool = False,
     ) -> ContentsModel:
         """The model at ``path``; folders list their children, notebooks come parsed."""
-        return await anyio.to_thread.run_sync(
-            partial(self.store.get, path, content, type, format, hash)
+        # Most requests are for small files: batched with others; listings and big files
+        # get a worker thread of their own.
+        model = await self._batch.run(
+            partial(self.store.get_small, path, content, type, format, hash, SMALL_READ)
         )
+        if model is None:
+            model = await anyio.to_thread.run_sync(
+                partial(self.store.get, path, content, type, format, hash)
+            )
+        return model
+
+    async def open_for_download(
+        self, path: str, read_limit: int
+    ) -> tuple[str, str, os.stat_result, bytes | None]:
+        """``FileStore.open_for_download`` in a worker thread (batched: it is short)."""
+        return await self._batch.run(partial(self.store.open_for_download, path, read_limit))
 
     async def save(self, model: ContentsModel, path: str) -> ContentsModel:
         """Save ``model`` at ``path`` (creating it if needed), with the save hooks."""

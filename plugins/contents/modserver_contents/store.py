@@ -45,8 +45,9 @@ def _hash(data: bytes) -> dict[str, str]:
 
 
 def _read(disk_path: str) -> bytes:
-    with open(disk_path, "rb") as handle:
-        return handle.read()
+    # Unbuffered: one read to the end, no buffer object, no isatty() probe.
+    with open(disk_path, "rb", buffering=0) as handle:
+        return handle.readall()
 
 
 def _encode(content: Any, fmt: Any, api_path: str) -> bytes:
@@ -117,6 +118,35 @@ class FileStore:
         require_hash: bool = False,
     ) -> ContentsModel:
         """The model at ``path``, as ``Contents.get`` documents."""
+        model = self._get(path, content, type, format, require_hash, None)
+        assert model is not None  # no limit: always a model
+        return model
+
+    def get_small(
+        self,
+        path: str,
+        content: bool,
+        type: str | None,
+        format: str | None,
+        require_hash: bool,
+        limit: int,
+    ) -> ContentsModel | None:
+        """As ``get``, or None if that means listing a folder or reading over ``limit`` bytes.
+
+        Lets the service answer most requests with short calls (see ``batch``) and give
+        the long ones a worker thread of their own.
+        """
+        return self._get(path, content, type, format, require_hash, limit)
+
+    def _get(
+        self,
+        path: str,
+        content: bool,
+        type: str | None,
+        format: str | None,
+        require_hash: bool,
+        limit: int | None,
+    ) -> ContentsModel | None:
         api_path, disk_path = self._visible(path)
         try:
             info = os.stat(disk_path)
@@ -127,6 +157,8 @@ class FileStore:
         if stat.S_ISDIR(info.st_mode):
             if type not in (None, "directory"):
                 raise ContentsError(400, f"{api_path} is a directory, not a {type}")
+            if content and limit is not None:
+                return None
             model = base_model(api_path, info, self.access, "directory")
             if content:
                 model["content"] = self._list(api_path, disk_path)
@@ -134,6 +166,8 @@ class FileStore:
             return model
         if type == "directory":
             raise ContentsError(400, f"{api_path} is not a directory")
+        if limit is not None and (content or require_hash) and info.st_size > limit:
+            return None
         if type == "notebook" or (type is None and api_path.endswith(".ipynb")):
             return self._notebook_model(api_path, disk_path, info, content, require_hash)
         return self._file_model(api_path, disk_path, info, content, format, require_hash)
