@@ -71,6 +71,7 @@ OWNERS: dict[str, str] = {
     "/api/kernels": "kernels",
     "/api/kernelspecs": "kernels",
     "/api/sessions": "sessions",
+    "/api/resolvePath": "sessions",
 }
 
 

@@ -141,8 +141,6 @@ BODILESS_STATUSES: dict[int, str] = {
 NOT_SERVED: dict[str, str] = {
     "/api/terminals": "terminals are not part of modserver's built-in plugins",
     "/api/terminals/{terminal_id}": "terminals are not part of modserver's built-in plugins",
-    "/api/resolvePath": "a recent jupyter_server addition (path resolution for kernels); "
-    "no modserver plugin serves it yet",
 }
 
 

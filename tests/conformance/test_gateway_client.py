@@ -124,12 +124,19 @@ def run_cell(url: str, kernel_id: str, code: str) -> list[dict[str, Any]]:
     with connect(f"{ws_url}?session_id={session}", additional_headers=headers) as ws:
         ws.send(json.dumps(request))
         while True:
-            message = json.loads(ws.recv(timeout=60))
+            try:
+                message = json.loads(ws.recv(timeout=60))
+            except TimeoutError:
+                raise AssertionError(f"no end of cell {code!r}; got {messages}") from None
             if message["parent_header"].get("msg_id") != msg_id:
                 continue
             messages.append(message)
-            done = message["msg_type"] == "status" and message["content"]["execution_state"]
-            if done == "idle" and any(m["msg_type"] == "execute_reply" for m in messages):
+            # iopub's "idle" and shell's reply come on two channels, in either order.
+            idle = any(
+                m["msg_type"] == "status" and m["content"]["execution_state"] == "idle"
+                for m in messages
+            )
+            if idle and any(m["msg_type"] == "execute_reply" for m in messages):
                 return messages
 
 

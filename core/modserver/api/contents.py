@@ -83,6 +83,15 @@ class Contents(ABC):
         """
         return await self.save(model, path)
 
+    async def resolve_path(self, path: str) -> str | None:
+        """The API path of an existing file or folder that ``path`` names, else None.
+
+        ``path`` is an API path, or (for stores on this machine's disk) an absolute or
+        ``~`` path inside the root. Backs ``/api/resolvePath``; the default resolves
+        nothing, as jupyter_server's default contents manager does.
+        """
+        return None
+
     def local_path(self, path: str) -> Path | None:
         """The folder or file on this machine's disk for ``path``, or None if not on disk.
 

@@ -105,6 +105,10 @@ class LocalContents(Contents):
         await anyio.to_thread.run_sync(self.store.delete, path)
         self.hook.contents_post_delete(path=path.strip("/"))
 
+    async def resolve_path(self, path: str) -> str | None:
+        """The API path of the existing file or folder ``path`` names (see the interface)."""
+        return await anyio.to_thread.run_sync(self.store.resolve_existing, path)
+
     async def exists(self, path: str) -> bool:
         """True if a file or folder exists at ``path``."""
         return await anyio.to_thread.run_sync(self.store.exists, path)

@@ -101,6 +101,28 @@ class FileStore:
         """True if something exists at ``path``."""
         return os.path.exists(self.resolver.resolve(path)[1])
 
+    def resolve_existing(self, path: str) -> str | None:
+        """The API path of an existing, visible file or folder named by ``path``, else None.
+
+        ``path`` is an API path, or an absolute or ``~`` path on this disk inside the root.
+        """
+        if "\x00" in path:
+            return None
+        if path.startswith("~") or os.path.isabs(path):
+            disk = os.path.realpath(os.path.expanduser(path))
+            if not within(disk, self.resolver.root):
+                return None
+            path = os.path.relpath(disk, self.resolver.root).replace(os.sep, "/")
+            if path == ".":
+                path = ""
+        try:
+            api_path, disk_path = self.resolver.resolve(path)
+        except ContentsError:
+            return None
+        if self._refuse_hidden(api_path) or not os.path.exists(disk_path):
+            return None
+        return api_path
+
     def dir_exists(self, path: str) -> bool:
         """True if a folder exists at ``path``."""
         return os.path.isdir(self.resolver.resolve(path)[1])

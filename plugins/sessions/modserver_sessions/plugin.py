@@ -66,9 +66,16 @@ class SessionsPlugin(Plugin):
 
     @hookimpl
     def modserver_routes(self, context: PluginContext) -> list[BaseRoute]:
+        from modserver_sessions.resolve_route import resolve_path_route
         from modserver_sessions.routes import session_routes
 
-        return session_routes(self.running_manager, context.core.base_url)
+        return [
+            *session_routes(self.running_manager, context.core.base_url),
+            resolve_path_route(
+                lambda: context.services.get(Kernels),
+                lambda: context.services.get_optional(Contents),
+            ),
+        ]
 
     @hookimpl
     def modserver_openapi(self, context: PluginContext) -> dict[str, Any]:
