@@ -38,6 +38,7 @@ log = logging.getLogger("modserver.kernels")
 CLOSE_TOO_SLOW = 1008  # policy violation: the client did not keep up
 CLOSE_REPLACED = 1000
 CLOSE_GOING_AWAY = 1001  # the server is stopping
+_SHARE_ENCODED_MAX = 64 * 1024
 TOO_SLOW = "Too slow: fell too far behind the kernel's output; reconnect"
 
 
@@ -208,10 +209,19 @@ async def _write(
     try:
         while True:
             batch = await queue.take()
-            for message in batch:
+            batch.reverse()
+            while batch:
+                # Popped, not iterated: a sent message (maybe megabytes) is freed at once
+                # instead of living until the whole batch has gone out.
+                message = batch.pop()
                 frame = message.encoded.get(protocol)
                 if frame is None:
-                    frame = message.encoded[protocol] = encode(message)
+                    frame = encode(message)
+                    # Small messages are where fan-out spends its time encoding; a big
+                    # frame kept on its message would live as long as the message does
+                    # (other connections' queues, replay buffers): twice the memory.
+                    if message.size <= _SHARE_ENCODED_MAX:
+                        message.encoded[protocol] = frame
                 if isinstance(frame, bytes):
                     await websocket.send({"type": "websocket.send", "bytes": frame})
                 else:
