@@ -37,8 +37,13 @@ async function execute(kernel, code, { onStdin } = {}) {
     types.push(msg.header.msg_type);
     if (msg.header.msg_type === "stream") streams.push(msg.content.text);
   };
-  if (onStdin) future.onStdin = (msg) => onStdin(future, msg);
-  const reply = await withTimeout(future.done, `execute ${code}`);
+  if (onStdin) {
+    future.onStdin = (msg) => {
+      types.push(msg.header.msg_type);
+      onStdin(future, msg);
+    };
+  }
+  const reply = await withTimeout(future.done, `execute ${code} (saw ${types.join(", ")})`);
   return { status: reply.content.status, streams: streams.join(""), types };
 }
 

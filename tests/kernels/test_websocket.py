@@ -162,6 +162,24 @@ def test_input_request_reaches_only_the_requesting_client(
     assert "execute_reply" not in types(watched)
 
 
+def test_input_right_after_a_kernel_starts_is_not_lost(kernel_server: RunningServer) -> None:
+    # The kernel drops an input_request for a stdin socket it has not met yet; ZMQ may
+    # connect stdin up to 100 ms after shell. Fresh kernels, asked at once, several times.
+    for _ in range(15):
+        with kernel_server.client() as client:
+            model = client.post("api/kernels", json={"name": "python3"}).json()
+        ws = KernelSocket.open(kernel_server, model["id"], "v1")
+        try:
+            ws.run("pass")  # as a frontend does first: the kernel answers on shell
+            ws.execute("value = input('now? ')", timeout=30, allow_stdin=True)
+            request = ws.until(lambda m: m["header"]["msg_type"] == "input_request", timeout=10)
+            assert request[-1]["content"]["prompt"] == "now? "
+        finally:
+            ws.close()
+            with kernel_server.client() as client:
+                client.delete(f"api/kernels/{model['id']}")
+
+
 def test_same_session_replaces_the_stale_connection(
     kernel_server: RunningServer, kernel_id: str
 ) -> None:

@@ -36,7 +36,8 @@ def main() -> None:
 
     shell = bind(zmq.ROUTER, "shell_port")
     control = bind(zmq.ROUTER, "control_port")
-    bind(zmq.ROUTER, "stdin_port")  # bound so clients can connect; never read
+    # Kept referenced (a collected socket closes): clients connect to it; never read.
+    _stdin = bind(zmq.ROUTER, "stdin_port")
     iopub = bind(zmq.PUB, "iopub_port")
     heartbeat = bind(zmq.REP, "hb_port")
 

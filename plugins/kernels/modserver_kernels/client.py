@@ -23,6 +23,7 @@ import zmq
 import zmq.asyncio
 from modserver.api.kernels import KernelListener, KernelMessage
 
+from modserver_kernels.links import Link
 from modserver_kernels.wire import CHANNELS, Signer, WireError, from_zmq, to_zmq
 
 log = logging.getLogger("modserver.kernels")
@@ -55,6 +56,7 @@ UNTRACKED_TYPES = frozenset(
 )
 SERVER_SESSION = "modserver-kernels"
 _ORIGINS_LIMIT = 10_000
+_LINK_GRACE = 2.0  # seconds a socket may take to connect after shell has answered
 _DRAIN_BATCH = 64  # messages read without yielding, so writers still get their turn
 _SOCKET_TYPES = {"shell": zmq.DEALER, "control": zmq.DEALER, "stdin": zmq.DEALER, "iopub": zmq.SUB}
 
@@ -101,6 +103,7 @@ class KernelClient:
         self.ready = False
         self._listeners: list[Listener] = []
         self._sockets: dict[str, zmq.asyncio.Socket] = {}
+        self._links: dict[str, Link] = {}
         self._signer = Signer(b"")
         self._pending: list[tuple[KernelMessage, str | None]] = []
         self._origins: OrderedDict[str, str] = OrderedDict()
@@ -300,11 +303,16 @@ class KernelClient:
                     self._sockets[channel] = self._connect(channel, connection_info)
                 task_status.started()
                 async with anyio.create_task_group() as group:
+                    for link in self._links.values():
+                        group.start_soon(link.watch)
                     for channel in CHANNELS:
                         group.start_soon(self._read, channel)
                     await self.wait_until_answering(ready_timeout)
                     await self.resume()
             finally:
+                for link in self._links.values():
+                    link.close()
+                self._links.clear()
                 for socket in self._sockets.values():
                     socket.close(linger=0)
                 self._sockets.clear()
@@ -323,6 +331,7 @@ class KernelClient:
             # One identity for all DEALERs: the kernel answers stdin requests to the
             # identity that sent the shell request.
             socket.setsockopt(zmq.IDENTITY, self._identity)
+            self._links[channel] = Link(socket)
         port = info[f"{channel}_port"] if channel != "iopub" else info["iopub_port"]
         if info.get("transport", "tcp") == "ipc":
             url = f"ipc://{info['ip']}-{port}"
@@ -370,11 +379,24 @@ class KernelClient:
                     with anyio.move_on_after(0.2):
                         await self._iopub_seen.wait()
                     if self._iopub_seen.is_set():
+                        await self._wait_for_links()
                         if self.execution_state in ("starting", "restarting"):
                             self.execution_state = "idle"
                         return True
         log.warning("kernel %s did not answer within %ss", self.kernel_id, seconds)
         return False
+
+    async def _wait_for_links(self) -> None:
+        """Shell answered; stdin and control may connect a moment later (see links.py).
+
+        Bounded: a kernel that never accepts a socket still becomes usable.
+        """
+        with anyio.move_on_after(_LINK_GRACE):
+            for link in self._links.values():
+                await link.wait_up()
+            return
+        down = [channel for channel, link in self._links.items() if not link.up.is_set()]
+        log.warning("kernel %s: no connection on %s yet", self.kernel_id, ", ".join(down))
 
     async def resume(self) -> None:
         """Mark the client ready and send the requests that waited meanwhile."""
