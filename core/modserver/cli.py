@@ -33,7 +33,8 @@ class Command:
 
 def _settings_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", help="interface to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, help="port (default 8888, or the next free one)")
+    # Validated with the other settings, so a bad value gets the same clear message.
+    parser.add_argument("--port", help="port (default 8888, or the next free one)")
     parser.add_argument("--root-dir", dest="root_dir", help="folder to serve (default: cwd)")
     parser.add_argument("--base-url", dest="base_url", help="URL prefix, e.g. /jupyter/")
     parser.add_argument("--plugins", help="comma-separated plugins to enable (default: all)")

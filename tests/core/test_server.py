@@ -132,6 +132,15 @@ def test_invalid_setting_exits_2_without_traceback(root_dir: Path):
     )
 
 
+def test_bad_port_flag_gets_the_same_clear_error(root_dir: Path):
+    result = modserver("run", "--plugins", "hello", "--port", "eighty", cwd=root_dir)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "modserver: error: invalid setting port = 'eighty' (from --port): "
+        "Input should be a valid integer, unable to parse string as an integer"
+    )
+
+
 def test_plugin_setting_error_names_section(root_dir: Path):
     result = modserver("run", "--plugins", "hello", "--set", "hello.greting=hi", cwd=root_dir)
     assert result.returncode == 2
