@@ -1,8 +1,4 @@
-"""One modserver with every working plugin, shared by the conformance tests of this folder.
-
-Plugins still placeholders (they provide no service yet) are left out, together with
-the plugins that need them; once they land, the same tests cover their routes.
-"""
+"""One modserver with every built-in plugin, shared by the conformance tests here."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import httpx
-from modserver.plugins import PluginError, discover, load, resolve
+from modserver.plugins import discover
 
 from tests.conftest import RunningServer
 
@@ -16,23 +16,12 @@ BUILT_IN = "modserver"
 
 
 def working_plugins() -> list[str]:
-    """Every built-in plugin that can start: one whose required services are provided.
-
-    A plugin needing a service that only a placeholder plugin would provide (sessions
-    before kernels existed, say) is left out until that provider is real.
-    """
-    installed = discover()
-    names = []
-    for name, plugin in installed.items():
-        dist = plugin.entry_point.dist
-        if dist is None or dist.name != BUILT_IN:
-            continue
-        try:
-            resolve([name], installed)
-        except PluginError:
-            continue
-        names.append(name)
-    return names
+    """Every built-in plugin (one that cannot start fails the run, it is not left out)."""
+    return [
+        name
+        for name, plugin in discover().items()
+        if plugin.entry_point.dist is not None and plugin.entry_point.dist.name == BUILT_IN
+    ]
 
 
 def path_pattern(template: str) -> str:
@@ -78,14 +67,6 @@ OWNERS: dict[str, str] = {
 def owner(path: str) -> str:
     """The plugin serving ``path`` of jupyter_server's file (``core`` for the core)."""
     return OWNERS.get(path_pattern(path).split("/{")[0], "unknown")
-
-
-def has_openapi_fragment(plugin: str) -> bool:
-    """True when the installed plugin implements the ``modserver_openapi`` hook."""
-    if plugin == "core":
-        return True
-    installed = discover().get(plugin)
-    return installed is not None and hasattr(load(installed), "modserver_openapi")
 
 
 #: Generated requests per operation (kernel-starting ones get a sixth). Raise it for a

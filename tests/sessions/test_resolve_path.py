@@ -8,9 +8,6 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import RunningServer, start_server
-from tests.sessions.availability import needs_contents, needs_kernels
-
-pytestmark = [needs_kernels, needs_contents]
 
 
 @pytest.fixture(scope="module")

@@ -10,10 +10,7 @@ import httpx
 import pytest
 
 from tests.conftest import RunningServer, start_server
-from tests.sessions.availability import needs_contents, needs_kernels
 from tests.workflow.kernel_ws import run
-
-pytestmark = needs_kernels
 
 
 @pytest.fixture(scope="module")
@@ -246,7 +243,6 @@ def test_sessions_need_authentication(server: RunningServer) -> None:
         )
 
 
-@needs_contents
 def test_the_kernel_starts_in_the_notebook_folder_and_knows_its_session_name(
     server_factory: Callable[..., RunningServer], root_dir: Path
 ) -> None:
@@ -264,7 +260,6 @@ def test_the_kernel_starts_in_the_notebook_folder_and_knows_its_session_name(
     assert Path(session_name).resolve() == (root_dir / "sub" / "n.ipynb").resolve()
 
 
-@needs_contents
 def test_renaming_a_notebook_or_its_folder_through_contents_moves_its_session(
     server_factory: Callable[..., RunningServer], root_dir: Path
 ) -> None:
@@ -287,7 +282,6 @@ def test_renaming_a_notebook_or_its_folder_through_contents_moves_its_session(
         assert again.json()["id"] == model["id"]
 
 
-@needs_contents
 def test_a_session_path_outside_the_root_or_in_a_missing_folder_starts_its_kernel_inside(
     server_factory: Callable[..., RunningServer], root_dir: Path
 ) -> None:

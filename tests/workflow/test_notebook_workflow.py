@@ -14,10 +14,7 @@ from pathlib import Path
 import nbformat
 
 from tests.conftest import RunningServer
-from tests.sessions.availability import needs_contents, needs_kernels
 from tests.workflow.kernel_ws import execute, open_channels
-
-pytestmark = [needs_kernels, needs_contents]
 
 CELLS = [
     "x = 6 * 7",
