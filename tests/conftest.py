@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,12 +99,22 @@ def start_server(
         }
     )
     full_env.update(env or {})
+    return launch(command, root_dir, token, env=full_env, timeout=timeout)
+
+
+def launch(
+    command: list[str], root_dir: Path, token: str, *, env: dict[str, str], timeout: float = 30
+) -> RunningServer:
+    """Run ``command``, a modserver serving ``root_dir``, until it announces its URL.
+
+    Fails with the server's output if it exits or does not announce in time.
+    """
     proc = subprocess.Popen(
         command,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env=full_env,
+        env=env,
         cwd=root_dir,
     )
     output: list[str] = []
@@ -156,3 +167,47 @@ def server_factory(root_dir: Path) -> Iterator[Callable[..., RunningServer]]:
     yield factory
     for server in started:
         server.stop()
+
+
+RUNNING = re.compile(r"Running on (http://127\.0\.0\.1:\d+)")
+
+
+@contextmanager
+def embed_host(root_dir: Path) -> Iterator[str]:
+    """Serve ``tests/core/embed_host.py`` with plain hypercorn; yield the host's root URL.
+
+    The host is a Starlette app with modserver mounted at ``/jupyter``; it stops on exit.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MODSERVER_")}
+    env.update(
+        {
+            "EMBED_ROOT": str(root_dir),
+            "EMBED_TOKEN": TOKEN,
+            "PYTHONUNBUFFERED": "1",
+            "MODSERVER_RUNTIME_DIR": str(root_dir.parent / "runtime"),
+        }
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hypercorn", "tests.core.embed_host:host", "--bind", "127.0.0.1:0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=Path(__file__).parents[1],
+    )
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 30
+    lines = []
+    try:
+        for line in proc.stdout:
+            lines.append(line)
+            match = RUNNING.search(line)
+            if match:
+                yield match.group(1)
+                break
+            assert time.monotonic() < deadline, "".join(lines)
+        else:
+            raise AssertionError("host app did not start:\n" + "".join(lines))
+    finally:
+        proc.terminate()
+        proc.wait(30)

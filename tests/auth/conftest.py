@@ -5,9 +5,7 @@ password hashes, and a browser-like client that keeps cookies and sends XSRF hea
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from functools import cache
@@ -17,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import TOKEN, URL_LINE, RunningServer, start_server
+from tests.conftest import TOKEN, RunningServer, launch, start_server
 
 ECHO_SCRIPT = Path(__file__).with_name("echo_server.py")
 
@@ -65,33 +63,7 @@ def start_echo_server(root: Path, *sets: str, token: str = TOKEN) -> RunningServ
             "PYTHONPATH": str(Path(__file__).parents[2]),
         }
     )
-    proc = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=root
-    )
-    output: list[str] = []
-    found = threading.Event()
-    url: list[str] = []
-
-    def pump() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            output.append(line)
-            match = URL_LINE.search(line)
-            if match and not url:
-                url.append(match.group(1))
-                found.set()
-        found.set()
-
-    threading.Thread(target=pump, daemon=True).start()
-    deadline = time.monotonic() + 30
-    while not found.wait(0.05):
-        if time.monotonic() > deadline:
-            proc.kill()
-            raise AssertionError("echo server did not start:\n" + "".join(output))
-    if not url:
-        proc.wait(5)
-        raise AssertionError("echo server exited:\n" + "".join(output))
-    return RunningServer(proc, url[0], root, token, output)
+    return launch(command, root, token, env=env)
 
 
 def wait_for_log(server: RunningServer, text: str) -> str:

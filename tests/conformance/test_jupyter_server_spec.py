@@ -17,7 +17,6 @@ import yaml
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
     response_headers_conformance,
     response_schema_conformance,
 )
@@ -25,22 +24,15 @@ from schemathesis.specs.openapi.checks import (
 from tests.conformance.harness import (
     EXAMPLES,
     KERNEL_EXAMPLES,
+    content_type_of_a_body,
     jupyter_server_api_yaml,
     owner,
     path_pattern,
     remove_leftovers,
     working_plugins,
 )
-from tests.conformance.known_deviations import BODILESS_STATUSES, NOT_SERVED, corrected
+from tests.conformance.known_deviations import NOT_SERVED, corrected
 from tests.conftest import RunningServer
-
-
-def content_type_of_a_body(ctx: Any, response: Any, case: schemathesis.Case) -> bool | None:
-    """``content_type_conformance``, for responses that have a body."""
-    if response.status_code in BODILESS_STATUSES:
-        return None
-    return content_type_conformance(ctx, response, case)
-
 
 CHECKS = [
     not_a_server_error,

@@ -16,14 +16,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
 
-from tests.conformance.harness import EXAMPLES, KERNEL_EXAMPLES, path_pattern, remove_leftovers
-from tests.conformance.known_deviations import BODILESS_STATUSES
+from tests.conformance.harness import (
+    EXAMPLES,
+    KERNEL_EXAMPLES,
+    content_type_of_a_body,
+    path_pattern,
+    remove_leftovers,
+)
 from tests.conftest import RunningServer
 
 #: Not fuzzed: it stops the server (tests/workflow/test_shutdown.py covers it).
@@ -34,13 +38,6 @@ KERNEL_STARTING = {
     ("post", "/api/sessions"),
     ("patch", "/api/sessions/{}"),
 }
-
-
-def content_type_of_a_body(ctx: Any, response: Any, case: schemathesis.Case) -> bool | None:
-    """``content_type_conformance``, for responses that have a body."""
-    if response.status_code in BODILESS_STATUSES:
-        return None
-    return content_type_conformance(ctx, response, case)
 
 
 # Our document lists every status we send, so undocumented statuses fail too.

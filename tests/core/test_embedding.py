@@ -2,49 +2,19 @@
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-import sys
-import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import TOKEN
-
-RUNNING = re.compile(r"Running on (http://127\.0\.0\.1:\d+)")
+from tests.conftest import TOKEN, embed_host
 
 
 @pytest.fixture
-def host_url(root_dir: Path) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MODSERVER_")}
-    env.update({"EMBED_ROOT": str(root_dir), "EMBED_TOKEN": TOKEN, "PYTHONUNBUFFERED": "1"})
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "hypercorn", "tests.core.embed_host:host", "--bind", "127.0.0.1:0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-        cwd=Path(__file__).parents[2],
-    )
-    assert proc.stdout is not None
-    deadline = time.monotonic() + 30
-    lines = []
-    try:
-        for line in proc.stdout:
-            lines.append(line)
-            match = RUNNING.search(line)
-            if match:
-                yield match.group(1)
-                break
-            assert time.monotonic() < deadline, "".join(lines)
-        else:
-            raise AssertionError("host app did not start:\n" + "".join(lines))
-    finally:
-        proc.terminate()
-        proc.wait(30)
+def host_url(root_dir: Path) -> Iterator[str]:
+    with embed_host(root_dir) as url:
+        yield url
 
 
 def test_mounted_modserver_serves_under_sub_path(host_url: str):
