@@ -94,7 +94,6 @@ class OpenSessions:
 
     def __init__(self) -> None:
         self._open: dict[tuple[str, str], ConnectionQueue] = {}
-        self._all: set[ConnectionQueue] = set()
 
     def register(self, key: tuple[str, str], queue: ConnectionQueue) -> None:
         """``queue`` now serves ``key``; the connection it replaces is closed."""
@@ -103,19 +102,20 @@ class OpenSessions:
             log.warning("Replacing stale connection: %s:%s", *key)
             stale.close()
         self._open[key] = queue
-        self._all.add(queue)
 
     def unregister(self, key: tuple[str, str], queue: ConnectionQueue) -> bool:
         """Forget ``queue``; False if another connection had replaced it for ``key``."""
-        self._all.discard(queue)
         if self._open.get(key) is queue:
             del self._open[key]
             return True
         return False
 
     def close_all(self) -> None:
-        """Close every open WebSocket (the server is stopping)."""
-        for queue in list(self._all):
+        """Close every open WebSocket (the server is stopping).
+
+        Replaced connections are closing already; every other one is in ``_open``.
+        """
+        for queue in list(self._open.values()):
             queue.close(CLOSE_GOING_AWAY)
 
 
