@@ -25,8 +25,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from modserver import hookspecs
 from modserver.core_routes import core_routes
 from modserver.errors import handle_http_exception, handle_unexpected
+from modserver.hooks import AppHooks, call_plugin_hook
 from modserver.landing import landing_route
-from modserver.lifecycle import call_plugin_hook, run_plugins
+from modserver.lifecycle import run_plugins
 from modserver.markers import PROJECT_NAME
 from modserver.plugin import Plugin, PluginContext, ServerControl
 from modserver.plugins import InstalledPlugin, PluginError, discover, resolve
@@ -108,9 +109,18 @@ class Modserver:
         return merge(__version__, fragments)
 
     def open_url(self, url: str) -> str:
-        """The URL to print for users: plugins may add a token or a landing path."""
-        result = self.plugin_manager.hook.modserver_open_url(url=url)
-        return str(result) if result else url
+        """The URL to print for users: each plugin in turn may add a token or a path."""
+        for plugin in self.plugins:
+            changed = call_plugin_hook(
+                self.plugin_manager,
+                plugin,
+                "modserver_open_url",
+                url=url,
+                context=self.contexts[plugin.name],
+            )
+            if changed:
+                url = str(changed)
+        return url
 
 
 def _iso(moment: datetime) -> str:
@@ -151,6 +161,7 @@ def build(raw: RawSettings, installed: Mapping[str, InstalledPlugin] | None = No
     registry = ServiceRegistry()
     control = ServerControl()
     contexts: dict[str, PluginContext] = {}
+    hooks = AppHooks(pm, plugins, contexts)
     for plugin in plugins:
         pm.register(plugin, name=plugin.name)
         section = validate_section(plugin.settings, raw, plugin.name) if plugin.settings else None
@@ -161,7 +172,7 @@ def build(raw: RawSettings, installed: Mapping[str, InstalledPlugin] | None = No
             services=ServiceView(
                 registry, plugin.name, plugin.provides, plugin.requires, plugin.optional
             ),
-            hook=pm.hook,
+            hook=hooks,
             log=logging.getLogger(f"modserver.{plugin.name}"),
             server=control,
         )

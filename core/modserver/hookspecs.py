@@ -1,8 +1,10 @@
 """Every hook the core calls: the plugin author's contract.
 
 Hooks take keyword arguments only; an implementation may accept just the arguments it
-needs. ``docs/plugin-hooks.md`` shows each hook with a runnable example. Plugins may add
-hookspecs of their own (``Plugin.hookspecs``) for other plugins to implement.
+needs. ``context`` is always the implementing plugin's own ``PluginContext`` for the app
+at hand: keep per-app state there, never on the plugin object. ``docs/plugin-hooks.md``
+shows each hook with a runnable example. Plugins may add hookspecs of their own
+(``Plugin.hookspecs``) for other plugins to implement.
 """
 
 from __future__ import annotations
@@ -58,12 +60,13 @@ def modserver_status(context: PluginContext) -> dict[str, Any] | None:
     """
 
 
-@hookspec(firstresult=True)
-def modserver_open_url(url: str) -> str | None:
-    """Return the URL to print for users to open, given the server's root URL.
+@hookspec
+def modserver_open_url(url: str, context: PluginContext) -> str | None:
+    """Return the URL to print for users to open, given the URL built so far (or None).
 
-    The auth plugin adds ``?token=...``; a frontend plugin might add its landing path.
-    The first non-None result wins.
+    A chain: each plugin in dependency order receives the previous plugin's URL, starting
+    from the server's root URL. The auth plugin adds ``?token=...``; a frontend plugin adds
+    its page's path. Edit the URL with ``urllib.parse`` so the other parts are kept.
     """
 
 

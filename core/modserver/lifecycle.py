@@ -10,11 +10,11 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from types import TracebackType
-from typing import Any
 
 import anyio
 import pluggy
 
+from modserver.hooks import call_plugin_hook
 from modserver.plugin import Plugin, PluginContext
 
 log = logging.getLogger("modserver.lifecycle")
@@ -27,20 +27,6 @@ class PluginStartupError(Exception):
         self.plugin = plugin
         self.error = error
         super().__init__(f"plugin {plugin!r} failed to start: {type(error).__name__}: {error}")
-
-
-def call_plugin_hook(
-    pm: pluggy.PluginManager, plugin: Plugin, hook_name: str, **kwargs: Any
-) -> Any:
-    """Call one plugin's implementation of a hook (None if it has none).
-
-    Calling plugins one by one keeps dependency order and lets errors name the plugin.
-    """
-    caller = getattr(pm.hook, hook_name)
-    for impl in caller.get_hookimpls():
-        if impl.plugin is plugin:
-            return impl.function(*(kwargs[name] for name in impl.argnames))
-    return None
 
 
 @asynccontextmanager

@@ -17,8 +17,7 @@ from pydantic import BaseModel
 from modserver.markers import hookimpl, hookspec
 
 if TYPE_CHECKING:
-    import pluggy
-
+    from modserver.hooks import AppHooks
     from modserver.services import ServiceView
     from modserver.settings import CoreSettings
 
@@ -94,13 +93,19 @@ class ServerControl:
 
 @dataclass(eq=False)
 class PluginContext:
-    """Everything a plugin's hooks receive: its settings, services, hooks and task group."""
+    """Everything a plugin's hooks receive: its settings, services, hooks and task group.
+
+    One context per plugin per app: keep running state here (``state`` or objects made in
+    the lifespan), never on the plugin object, which every app in the process shares.
+    ``hook.<name>(**kwargs)`` calls a hook on every enabled plugin, each implementation
+    receiving its own plugin's context.
+    """
 
     name: str
     settings: BaseModel | None
     core: CoreSettings
     services: ServiceView
-    hook: pluggy.HookRelay
+    hook: AppHooks
     log: logging.Logger
     server: ServerControl = field(default_factory=ServerControl)
     _task_group: TaskGroup | None = field(default=None, repr=False)

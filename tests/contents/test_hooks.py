@@ -1,11 +1,12 @@
 """Other plugins take part in saves, renames and deletes through the contents hooks.
 
-Runs the real app in-process (with ``create_app``) so a test plugin object can register
-its hook implementations next to the built-in plugins.
+Runs the real app in-process with a test plugin installed through a real entry point, next
+to the built-in plugins; the plugin keeps its record in its per-app context.
 """
 
 from __future__ import annotations
 
+from importlib.metadata import EntryPoint
 from pathlib import Path
 from typing import Any
 
@@ -13,58 +14,76 @@ import anyio
 import httpx
 import modserver
 import nbformat
-from modserver import hookimpl
-from modserver.app import server_of
+from modserver import Plugin, PluginContext, hookimpl
+from modserver.app import assemble, build, server_of
+from modserver.plugins import ENTRY_POINT_GROUP, InstalledPlugin, discover
+from modserver.settings import CORE, gather
 from nbformat.v4 import new_code_cell, new_notebook, new_output
+from starlette.applications import Starlette
 
 
-class Recorder:
-    """A plugin that strips outputs before saving and records every hook call."""
+class Recorder(Plugin):
+    """A plugin that strips outputs before saving and records every hook call.
 
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, Any]] = []
+    The record lives in the plugin's per-app context, as a real plugin keeps its state: the
+    one plugin object serves every app in the process.
+    """
+
+    name = "recorder"
+
+    @staticmethod
+    def calls(context: PluginContext) -> list[tuple[str, Any]]:
+        return context.state.setdefault("calls", [])
 
     @hookimpl
-    def contents_pre_save(self, model: dict[str, Any], path: str) -> None:
-        self.calls.append(("pre_save", path))
+    def contents_pre_save(self, model: dict[str, Any], path: str, context: PluginContext) -> None:
+        self.calls(context).append(("pre_save", path))
         if model.get("type") == "notebook":
             for cell in model["content"]["cells"]:
                 if cell.get("cell_type") == "code":
                     cell["outputs"] = []
 
     @hookimpl
-    def contents_post_save(self, model: dict[str, Any], path: str) -> None:
-        self.calls.append(("post_save", (path, model["content"] is not None)))
+    def contents_post_save(self, model: dict[str, Any], path: str, context: PluginContext) -> None:
+        self.calls(context).append(("post_save", (path, model["content"] is not None)))
 
     @hookimpl
-    def contents_post_rename(self, old_path: str, new_path: str) -> None:
-        self.calls.append(("post_rename", (old_path, new_path)))
+    def contents_post_rename(self, old_path: str, new_path: str, context: PluginContext) -> None:
+        self.calls(context).append(("post_rename", (old_path, new_path)))
 
     @hookimpl
-    def contents_post_delete(self, path: str) -> None:
-        self.calls.append(("post_delete", path))
+    def contents_post_delete(self, path: str, context: PluginContext) -> None:
+        self.calls(context).append(("post_delete", path))
 
 
-def run_with_app(root: Path, recorder: Recorder, scenario: Any) -> None:
-    app = modserver.create_app(
-        plugins=["contents"],
-        settings={
-            "root_dir": str(root),
-            "auth": {"token": "t"},
-            "contents": {"delete_to_trash": False},
-        },
-        use_env=False,
-        manage_lifespan=False,
-    )
-    server_of(app).plugin_manager.register(recorder, name="recorder")
+recorder = Recorder()
 
+
+def recorder_app(root: Path, token: str = "t") -> Starlette:
+    """An app with the contents plugin and the recorder, installed through an entry point."""
+    installed = discover()
+    entry_point = EntryPoint("recorder", f"{__name__}:recorder", ENTRY_POINT_GROUP)
+    installed["recorder"] = InstalledPlugin("recorder", entry_point)
+    raw = gather(env={})
+    raw.set(CORE, "root_dir", str(root), "test")
+    raw.set(CORE, "plugins", ["contents", "recorder"], "test")
+    raw.set("auth", "token", token, "test")
+    raw.set("contents", "delete_to_trash", False, "test")
+    return assemble(build(raw, installed), manage_lifespan=False)
+
+
+def recorded(app: Starlette) -> list[tuple[str, Any]]:
+    return Recorder.calls(server_of(app).contexts["recorder"])
+
+
+def run_with_app(app: Starlette, scenario: Any, token: str = "t") -> None:
     async def main() -> None:
         async with modserver.lifespan_of(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(
                 transport=transport,
                 base_url="http://127.0.0.1",
-                headers={"Authorization": "token t"},
+                headers={"Authorization": f"token {token}"},
             ) as client:
                 await scenario(client)
 
@@ -72,7 +91,7 @@ def run_with_app(root: Path, recorder: Recorder, scenario: Any) -> None:
 
 
 def test_a_pre_save_hook_can_strip_outputs_before_they_reach_the_disk(root_dir: Path) -> None:
-    recorder = Recorder()
+    app = recorder_app(root_dir)
     nb = new_notebook()
     cell = new_code_cell("print(1)", execution_count=1)
     cell.outputs = [new_output("stream", name="stdout", text="1\n")]
@@ -83,14 +102,14 @@ def test_a_pre_save_hook_can_strip_outputs_before_they_reach_the_disk(root_dir: 
         response = await client.put("/api/contents/n.ipynb", json=body)
         assert response.status_code == 201
 
-    run_with_app(root_dir, recorder, scenario)
+    run_with_app(app, scenario)
     saved = nbformat.read(root_dir / "n.ipynb", as_version=4)
     assert saved.cells[0].outputs == []
-    assert recorder.calls == [("pre_save", "n.ipynb"), ("post_save", ("n.ipynb", True))]
+    assert recorded(app) == [("pre_save", "n.ipynb"), ("post_save", ("n.ipynb", True))]
 
 
 def test_renames_and_deletes_are_announced(root_dir: Path) -> None:
-    recorder = Recorder()
+    app = recorder_app(root_dir)
     (root_dir / "a.txt").write_text("x")
 
     async def scenario(client: httpx.AsyncClient) -> None:
@@ -100,5 +119,28 @@ def test_renames_and_deletes_are_announced(root_dir: Path) -> None:
         # A failed rename announces nothing.
         assert (await client.patch("/api/contents/b.txt", json={"path": "c"})).status_code == 404
 
-    run_with_app(root_dir, recorder, scenario)
-    assert recorder.calls == [("post_rename", ("a.txt", "b.txt")), ("post_delete", "b.txt")]
+    run_with_app(app, scenario)
+    assert recorded(app) == [("post_rename", ("a.txt", "b.txt")), ("post_delete", "b.txt")]
+
+
+def test_two_apps_in_one_process_each_hear_only_their_own_saves(tmp_path: Path) -> None:
+    first_root, second_root = tmp_path / "one", tmp_path / "two"
+    first_root.mkdir()
+    second_root.mkdir()
+    first, second = recorder_app(first_root, "t1"), recorder_app(second_root, "t2")
+
+    async def save_in_first(client: httpx.AsyncClient) -> None:
+        response = await client.put("/api/contents/one.txt", json=TEXT_FILE)
+        assert response.status_code == 201
+
+    async def save_in_second(client: httpx.AsyncClient) -> None:
+        response = await client.put("/api/contents/two.txt", json=TEXT_FILE)
+        assert response.status_code == 201
+
+    run_with_app(first, save_in_first, "t1")
+    run_with_app(second, save_in_second, "t2")
+    assert recorded(first) == [("pre_save", "one.txt"), ("post_save", ("one.txt", True))]
+    assert recorded(second) == [("pre_save", "two.txt"), ("post_save", ("two.txt", True))]
+
+
+TEXT_FILE = {"type": "file", "format": "text", "content": "x"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from modserver import Plugin, hookimpl
+from modserver import Plugin, PluginContext, hookimpl
 
 
 class Alpha:
@@ -85,3 +85,20 @@ class _FrontPlugin(Plugin):
 
 
 front = _FrontPlugin()
+
+
+class _LandingPathPlugin(Plugin):
+    """Adds its page to the startup URL, keeping what earlier plugins (the token) put there."""
+
+    name = "landing_path"
+
+    @hookimpl
+    def modserver_open_url(self, url: str, context: PluginContext) -> str:
+        from urllib.parse import urlsplit, urlunsplit
+
+        parts = urlsplit(url)
+        page = context.state.get("page", "lab")
+        return urlunsplit(parts._replace(path=parts.path + page))
+
+
+landing_path = _LandingPathPlugin()

@@ -142,3 +142,24 @@ def test_a_plugin_serving_root_replaces_the_landing_page(tmp_path):
             return (await client.get("/")).text
 
     assert anyio.run(get_root) == "ok"
+
+
+def test_every_plugin_contributes_to_the_startup_url_in_dependency_order(tmp_path):
+    from modserver.plugins import discover
+
+    available = {**discover(), **installed("landing_path")}
+    raw = gather(
+        env={},
+        cli={"root_dir": str(tmp_path), "plugins": "auth,landing_path"},
+        cli_sets=["auth.token=secret"],
+    )
+    server = build(raw, available)
+    server.contexts["landing_path"].state["page"] = "tree"
+
+    async def started_url() -> str:
+        async with server.lifespan():
+            return server.open_url("http://127.0.0.1:8888/")
+
+    # The token from auth survives the path the next plugin adds, and each plugin sees
+    # its own context.
+    assert anyio.run(started_url) == "http://127.0.0.1:8888/tree?token=secret"

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from modserver.markers import hookspec
+
+if TYPE_CHECKING:
+    from modserver.plugin import PluginContext
 
 ContentsModel = dict[str, Any]
 ContentType = Literal["file", "directory", "notebook"]
@@ -119,21 +122,22 @@ class Contents(ABC):
 class ContentsHooks:
     """Hooks any Contents provider calls; other plugins implement them (no import needed).
 
-    A Contents provider lists this class as its ``Plugin.hookspecs``.
+    A Contents provider lists this class as its ``Plugin.hookspecs`` and calls them through
+    ``context.hook``; each implementation may take ``context``, its own plugin's context.
     """
 
     @hookspec
-    def contents_pre_save(self, model: ContentsModel, path: str) -> None:
+    def contents_pre_save(self, model: ContentsModel, path: str, context: PluginContext) -> None:
         """Called before a save; may change ``model`` in place (e.g. strip outputs)."""
 
     @hookspec
-    def contents_post_save(self, model: ContentsModel, path: str) -> None:
+    def contents_post_save(self, model: ContentsModel, path: str, context: PluginContext) -> None:
         """Called after a save succeeded, with the saved model (content included)."""
 
     @hookspec
-    def contents_post_rename(self, old_path: str, new_path: str) -> None:
+    def contents_post_rename(self, old_path: str, new_path: str, context: PluginContext) -> None:
         """Called after ``old_path`` was renamed or moved to ``new_path``."""
 
     @hookspec
-    def contents_post_delete(self, path: str) -> None:
+    def contents_post_delete(self, path: str, context: PluginContext) -> None:
         """Called after ``path`` was deleted."""

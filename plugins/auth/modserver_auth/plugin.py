@@ -57,10 +57,6 @@ class AuthPlugin(Plugin):
     provides = (Identity, Authorizer)
     settings = AuthSettings
 
-    def __init__(self) -> None:
-        # The open-URL hook has no context: it prints the token of the app last started.
-        self._open_token: str | None = None
-
     @hookimpl
     def modserver_lifespan(self, context: PluginContext):  # type: ignore[no-untyped-def]
         @asynccontextmanager
@@ -71,7 +67,6 @@ class AuthPlugin(Plugin):
             _check_mode(context)
             runtime = _runtime(context)
             users, signer = await anyio.to_thread.run_sync(_prepare, context)
-            self._open_token = users.token
             runtime.start(users, signer)
             identity: Identity
             if runtime.auth_disabled:
@@ -119,9 +114,16 @@ class AuthPlugin(Plugin):
         return fragment()
 
     @hookimpl
-    def modserver_open_url(self, url: str) -> str | None:
-        token = self._open_token
-        return f"{url}?token={token}" if token else None
+    def modserver_open_url(self, url: str, context: PluginContext) -> str | None:
+        from urllib.parse import urlencode, urlsplit, urlunsplit
+
+        runtime = _runtime(context)
+        token = runtime.users.token if runtime.started else None
+        if not token:
+            return None
+        parts = urlsplit(url)
+        query = "&".join(q for q in (parts.query, urlencode({"token": token})) if q)
+        return urlunsplit(parts._replace(query=query))
 
     @hookimpl
     def modserver_commands(self):  # type: ignore[no-untyped-def]

@@ -40,6 +40,11 @@ class AuthRuntime:
         self._signer = signer
 
     @property
+    def started(self) -> bool:
+        """True once the lifespan has loaded the token and the cookie secret."""
+        return self._users is not None
+
+    @property
     def users(self) -> UserDirectory:
         """The user directory (only while the server runs)."""
         if self._users is None:

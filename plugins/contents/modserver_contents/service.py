@@ -10,14 +10,16 @@ from __future__ import annotations
 import os
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
-import pluggy
 from modserver.api.contents import Contents, ContentsModel, ContentType
 
 from modserver_contents.batch import ThreadBatch
 from modserver_contents.store import FileStore
+
+if TYPE_CHECKING:
+    from modserver.hooks import AppHooks
 
 #: Files up to this size are read (and notebooks parsed) in a batched call (see ``batch``).
 SMALL_READ = 64 * 1024
@@ -26,7 +28,7 @@ SMALL_READ = 64 * 1024
 class LocalContents(Contents):
     """Files, folders and notebooks under the server's root folder."""
 
-    def __init__(self, store: FileStore, hook: pluggy.HookRelay) -> None:
+    def __init__(self, store: FileStore, hook: AppHooks) -> None:
         self.store = store
         self.hook = hook
         # Picking a free name and creating it must not interleave between two requests.
