@@ -7,9 +7,10 @@ A plugin is an instance of a ``Plugin`` subclass, published under the entry-poin
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from anyio.abc import TaskGroup
 from pydantic import BaseModel
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["Plugin", "PluginContext", "hookimpl", "hookspec"]
 
 SettingsT = TypeVar("SettingsT", bound=BaseModel)
+T = TypeVar("T")
 
 
 class Plugin:
@@ -95,10 +97,11 @@ class ServerControl:
 class PluginContext:
     """Everything a plugin's hooks receive: its settings, services, hooks and task group.
 
-    One context per plugin per app: keep running state here (``state`` or objects made in
-    the lifespan), never on the plugin object, which every app in the process shares.
-    ``hook.<name>(**kwargs)`` calls a hook on every enabled plugin, each implementation
-    receiving its own plugin's context.
+    One context per plugin per app: keep running state here, never on the plugin object,
+    which every app in the process shares. The lifespan keeps the objects it makes with
+    ``keep(obj)``; routes and hooks find them at request time with ``running(Class)``.
+    ``state`` is a free dict for smaller per-app values. ``hook.<name>(**kwargs)`` calls a
+    hook on every enabled plugin, each implementation receiving its own plugin's context.
     """
 
     name: str
@@ -110,12 +113,46 @@ class PluginContext:
     server: ServerControl = field(default_factory=ServerControl)
     _task_group: TaskGroup | None = field(default=None, repr=False)
     state: dict[str, Any] = field(default_factory=dict)
+    _running: dict[type, object] = field(default_factory=dict, repr=False)
 
     def settings_as(self, model: type[SettingsT]) -> SettingsT:
         """Return this plugin's settings section, typed as ``model``."""
         if not isinstance(self.settings, model):
             raise TypeError(f"plugin {self.name!r} settings are not a {model.__name__}")
         return self.settings
+
+    @contextmanager
+    def keep(self, value: object) -> Iterator[None]:
+        """Keep ``value`` as this app's running object of its class while the block runs.
+
+        Used around the lifespan's ``yield``: ``running(type(value))`` finds it until the
+        plugin stops. One object per class per plugin and app.
+        """
+        kind = type(value)
+        if kind in self._running:
+            raise RuntimeError(f"plugin {self.name!r} already keeps a {kind.__name__}")
+        self._running[kind] = value
+        try:
+            yield
+        finally:
+            del self._running[kind]
+
+    def running(self, kind: type[T]) -> T:
+        """This app's running ``kind`` object (kept by the lifespan with ``keep``).
+
+        Raises RuntimeError naming the plugin when it is not running in this app (before
+        startup, after shutdown).
+        """
+        value = self.running_or_none(kind)
+        if value is None:
+            raise RuntimeError(
+                f"plugin {self.name!r} is not running in this app (no {kind.__name__} yet)"
+            )
+        return value
+
+    def running_or_none(self, kind: type[T]) -> T | None:
+        """This app's running ``kind`` object, or None when the plugin is not running."""
+        return cast("T | None", self._running.get(kind))
 
     @property
     def task_group(self) -> TaskGroup:

@@ -19,8 +19,6 @@ from pydantic import Field
 if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
-    from modserver_config.store import ConfigStore
-
 
 class ConfigSettings(PluginSettings):
     """Settings of the ``[config]`` section."""
@@ -45,15 +43,6 @@ class ConfigPlugin(Plugin):
     requires = (Identity, Authorizer)
     settings = ConfigSettings
 
-    def __init__(self) -> None:
-        self.store: ConfigStore | None = None
-
-    def running_store(self) -> ConfigStore:
-        """The store of the running server (routes run only while it runs)."""
-        if self.store is None:
-            raise RuntimeError("the config plugin is not running")
-        return self.store
-
     @hookimpl
     def modserver_lifespan(self, context: PluginContext) -> AbstractAsyncContextManager[None]:
         @asynccontextmanager
@@ -66,20 +55,18 @@ class ConfigPlugin(Plugin):
             settings = context.settings_as(ConfigSettings)
             folder = (settings.config_dir or default_config_dir()).expanduser()
             await anyio.to_thread.run_sync(fragment)  # read the YAML off the event loop
-            self.store = ConfigStore(folder)
             context.log.debug("config sections in %s", folder)
-            try:
+            with context.keep(ConfigStore(folder)):
                 yield
-            finally:
-                self.store = None
 
         return lifespan()
 
     @hookimpl
     def modserver_routes(self, context: PluginContext) -> list[BaseRoute]:
         from modserver_config.routes import config_routes
+        from modserver_config.store import ConfigStore
 
-        return config_routes(self.running_store)
+        return config_routes(lambda: context.running(ConfigStore))
 
     @hookimpl
     def modserver_openapi(self, context: PluginContext) -> dict[str, Any]:

@@ -21,8 +21,6 @@ from modserver_contents.settings import ContentsSettings
 if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
-    from modserver_contents.service import LocalContents
-
 
 class ContentsPlugin(Plugin):
     name = "contents"
@@ -32,15 +30,6 @@ class ContentsPlugin(Plugin):
     requires = (Identity, Authorizer)
     settings = ContentsSettings
     hookspecs = ContentsHooks
-
-    def __init__(self) -> None:
-        self.service: LocalContents | None = None
-
-    def running_service(self) -> LocalContents:
-        """The service of the running server (routes run only while it runs)."""
-        if self.service is None:
-            raise RuntimeError("the contents plugin is not running")
-        return self.service
 
     @hookimpl
     def modserver_lifespan(self, context: PluginContext) -> AbstractAsyncContextManager[None]:
@@ -53,11 +42,8 @@ class ContentsPlugin(Plugin):
             store = FileStore(str(context.core.root_dir), settings)
             service = LocalContents(store, context.hook)
             context.services.provide(Contents, service)  # type: ignore[type-abstract]
-            self.service = service
-            try:
+            with context.keep(service):
                 yield
-            finally:
-                self.service = None
 
         return lifespan()
 
@@ -65,9 +51,13 @@ class ContentsPlugin(Plugin):
     def modserver_routes(self, context: PluginContext) -> list[BaseRoute]:
         from modserver_contents.files_route import files_routes
         from modserver_contents.routes import ContentsRoutes
+        from modserver_contents.service import LocalContents
 
-        api = ContentsRoutes(self.running_service, context.core.base_url)
-        return [*api.routes(), *files_routes(self.running_service)]
+        def running_service() -> LocalContents:
+            return context.running(LocalContents)
+
+        api = ContentsRoutes(running_service, context.core.base_url)
+        return [*api.routes(), *files_routes(running_service)]
 
     @hookimpl
     def modserver_openapi(self, context: PluginContext) -> dict[str, Any]:

@@ -21,8 +21,6 @@ from modserver_kernels.settings import KernelsSettings
 if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
-    from modserver_kernels.manager import KernelRegistry
-
 
 class KernelsPlugin(Plugin):
     name = "kernels"
@@ -32,15 +30,6 @@ class KernelsPlugin(Plugin):
     requires = (Identity, Authorizer)
     optional = (Contents,)
     settings = KernelsSettings
-
-    def __init__(self) -> None:
-        self.registry: KernelRegistry | None = None
-
-    def running_registry(self) -> KernelRegistry:
-        """The registry of the running server (routes run only while it runs)."""
-        if self.registry is None:
-            raise RuntimeError("the kernels plugin is not running")
-        return self.registry
 
     @hookimpl
     def modserver_lifespan(self, context: PluginContext) -> AbstractAsyncContextManager[None]:
@@ -61,14 +50,13 @@ class KernelsPlugin(Plugin):
                 context.task_group,
             )
             context.services.provide(Kernels, registry)  # type: ignore[type-abstract]
-            self.registry = registry
             context.task_group.start_soon(registry.watch_health)
             if settings.cull_idle_timeout > 0:
                 context.task_group.start_soon(registry.cull_idle)
             try:
-                yield
+                with context.keep(registry):
+                    yield
             finally:
-                self.registry = None
                 # Every kernel stops with the server: no orphan processes.
                 with anyio.CancelScope(shield=True):
                     await registry.shutdown_all()
@@ -77,23 +65,29 @@ class KernelsPlugin(Plugin):
 
     @hookimpl
     def modserver_routes(self, context: PluginContext) -> list[BaseRoute]:
+        from modserver_kernels.manager import KernelRegistry
         from modserver_kernels.routes import kernel_routes
         from modserver_kernels.specs import kernelspec_routes
+
+        def running_registry() -> KernelRegistry:
+            return context.running(KernelRegistry)
 
         base_url = context.core.base_url
         settings = context.settings_as(KernelsSettings)
         return [
             *kernelspec_routes(
-                lambda: self.running_registry().spec_manager,
+                lambda: running_registry().spec_manager,
                 lambda: settings.default_kernel_name,
                 base_url,
             ),
-            *kernel_routes(self.running_registry, base_url, context.server),
+            *kernel_routes(running_registry, base_url, context.server),
         ]
 
     @hookimpl
     def modserver_status(self, context: PluginContext) -> dict[str, Any]:
-        registry = self.registry
+        from modserver_kernels.manager import KernelRegistry
+
+        registry = context.running_or_none(KernelRegistry)
         if registry is None:
             return {"kernels": 0, "connections": 0}
         return registry.status()

@@ -20,8 +20,6 @@ from modserver.api.sessions import Sessions
 if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
-    from modserver_sessions.manager import SessionManager
-
 
 class SessionsPlugin(Plugin):
     name = "sessions"
@@ -30,15 +28,6 @@ class SessionsPlugin(Plugin):
     provides = (Sessions,)
     requires = (Identity, Authorizer, Kernels)
     optional = (Contents,)
-
-    def __init__(self) -> None:
-        self.manager: SessionManager | None = None
-
-    def running_manager(self) -> SessionManager:
-        """The manager of the running server (routes run only while it runs)."""
-        if self.manager is None:
-            raise RuntimeError("the sessions plugin is not running")
-        return self.manager
 
     @hookimpl
     def modserver_lifespan(self, context: PluginContext) -> AbstractAsyncContextManager[None]:
@@ -55,22 +44,25 @@ class SessionsPlugin(Plugin):
                 context.services.get(Kernels), context.services.get_optional(Contents)
             )
             context.services.provide(Sessions, manager)
-            self.manager = manager
             try:
-                yield
+                with context.keep(manager):
+                    yield
             finally:
-                self.manager = None
                 await manager.shutdown()
 
         return lifespan()
 
     @hookimpl
     def modserver_routes(self, context: PluginContext) -> list[BaseRoute]:
+        from modserver_sessions.manager import SessionManager
         from modserver_sessions.resolve_route import resolve_path_route
         from modserver_sessions.routes import session_routes
 
+        def running_manager() -> SessionManager:
+            return context.running(SessionManager)
+
         return [
-            *session_routes(self.running_manager, context.core.base_url),
+            *session_routes(running_manager, context.core.base_url),
             resolve_path_route(
                 lambda: context.services.get(Kernels),
                 lambda: context.services.get_optional(Contents),
@@ -84,10 +76,13 @@ class SessionsPlugin(Plugin):
         return fragment()
 
     @hookimpl
-    def contents_post_rename(self, old_path: str, new_path: str) -> None:
-        """A document (or folder) moved: its sessions follow it."""
-        if self.manager is not None:
-            self.manager.follow_rename(old_path, new_path)
+    def contents_post_rename(self, old_path: str, new_path: str, context: PluginContext) -> None:
+        """A document (or folder) moved: this app's sessions follow it."""
+        from modserver_sessions.manager import SessionManager
+
+        manager = context.running_or_none(SessionManager)
+        if manager is not None:
+            manager.follow_rename(old_path, new_path)
 
 
 plugin = SessionsPlugin()
