@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import anyio
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -27,9 +28,9 @@ def core_routes(server: Modserver) -> list[BaseRoute]:
         return JSONResponse(server.status())
 
     async def api_spec(request: Request) -> Response:
-        import yaml
-
-        text = yaml.safe_dump(server.openapi(), sort_keys=False, allow_unicode=True)
+        # Plugins' fragments may be read from files on first use, and the dump is CPU work:
+        # both stay off the event loop.
+        text = await anyio.to_thread.run_sync(_spec_yaml, server)
         # jupyter_server's media type for this document; clients and tools expect it.
         return Response(text, media_type="text/x-yaml")
 
@@ -50,3 +51,10 @@ def core_routes(server: Modserver) -> list[BaseRoute]:
         # execute on "server": owners only (editors may write but never run or stop things).
         route("/api/shutdown", api_shutdown, methods=["POST"], resource="server", action="execute"),
     ]
+
+
+def _spec_yaml(server: Modserver) -> str:
+    """The OpenAPI document of ``server`` as YAML (reads fragment files: call in a thread)."""
+    import yaml
+
+    return yaml.safe_dump(server.openapi(), sort_keys=False, allow_unicode=True)

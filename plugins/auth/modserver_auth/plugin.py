@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 from modserver import Plugin, PluginContext, hookimpl
 from modserver.api.auth import Authorizer, Identity
+from modserver.openapi import packaged_fragment
 from modserver.settings import SettingsError
 
 from modserver_auth.settings import AuthSettings
@@ -109,9 +110,7 @@ class AuthPlugin(Plugin):
 
     @hookimpl
     def modserver_openapi(self, context: PluginContext):  # type: ignore[no-untyped-def]
-        from modserver_auth.openapi import fragment
-
-        return fragment()
+        return packaged_fragment("modserver_auth")
 
     @hookimpl
     def modserver_open_url(self, url: str, context: PluginContext) -> str | None:

@@ -8,32 +8,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modserver import Plugin, PluginContext, hookimpl
 from modserver.api.auth import Authorizer, Identity
-from modserver.settings import PluginSettings
-from pydantic import Field
+from modserver.openapi import packaged_fragment
+
+from modserver_config.settings import ConfigSettings, default_config_dir
 
 if TYPE_CHECKING:
     from starlette.routing import BaseRoute
-
-
-class ConfigSettings(PluginSettings):
-    """Settings of the ``[config]`` section."""
-
-    config_dir: Path | None = Field(
-        None,
-        description="Folder of the section files; default: <jupyter config dir>/serverconfig.",
-    )
-
-
-def default_config_dir() -> Path:
-    """``serverconfig`` in the user's Jupyter config folder, where jupyter_server writes."""
-    from jupyter_core.paths import jupyter_config_dir
-
-    return Path(jupyter_config_dir()) / "serverconfig"
 
 
 class ConfigPlugin(Plugin):
@@ -47,14 +31,10 @@ class ConfigPlugin(Plugin):
     def modserver_lifespan(self, context: PluginContext) -> AbstractAsyncContextManager[None]:
         @asynccontextmanager
         async def lifespan() -> AsyncIterator[None]:
-            import anyio
-
-            from modserver_config.openapi import fragment
             from modserver_config.store import ConfigStore
 
             settings = context.settings_as(ConfigSettings)
             folder = (settings.config_dir or default_config_dir()).expanduser()
-            await anyio.to_thread.run_sync(fragment)  # read the YAML off the event loop
             context.log.debug("config sections in %s", folder)
             with context.keep(ConfigStore(folder)):
                 yield
@@ -70,9 +50,7 @@ class ConfigPlugin(Plugin):
 
     @hookimpl
     def modserver_openapi(self, context: PluginContext) -> dict[str, Any]:
-        from modserver_config.openapi import fragment
-
-        return fragment()
+        return packaged_fragment("modserver_config")
 
 
 plugin = ConfigPlugin()

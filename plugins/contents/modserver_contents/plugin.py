@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from modserver import Plugin, PluginContext, hookimpl
 from modserver.api.auth import Authorizer, Identity
 from modserver.api.contents import Contents, ContentsHooks
+from modserver.openapi import packaged_fragment
 
 from modserver_contents.settings import ContentsSettings
 
@@ -49,7 +50,7 @@ class ContentsPlugin(Plugin):
 
     @hookimpl
     def modserver_routes(self, context: PluginContext) -> list[BaseRoute]:
-        from modserver_contents.files_route import files_routes
+        from modserver_contents.files_routes import files_routes
         from modserver_contents.routes import ContentsRoutes
         from modserver_contents.service import LocalContents
 
@@ -61,9 +62,7 @@ class ContentsPlugin(Plugin):
 
     @hookimpl
     def modserver_openapi(self, context: PluginContext) -> dict[str, Any]:
-        from modserver_contents.openapi import fragment
-
-        return fragment()
+        return packaged_fragment("modserver_contents")
 
 
 plugin = ContentsPlugin()

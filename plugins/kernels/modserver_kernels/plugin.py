@@ -15,6 +15,7 @@ from modserver import Plugin, PluginContext, hookimpl
 from modserver.api.auth import Authorizer, Identity
 from modserver.api.contents import Contents
 from modserver.api.kernels import Kernels
+from modserver.openapi import packaged_fragment
 
 from modserver_kernels.settings import KernelsSettings
 
@@ -65,9 +66,9 @@ class KernelsPlugin(Plugin):
 
     @hookimpl
     def modserver_routes(self, context: PluginContext) -> list[BaseRoute]:
+        from modserver_kernels.kernelspec_routes import kernelspec_routes
         from modserver_kernels.manager import KernelRegistry
         from modserver_kernels.routes import kernel_routes
-        from modserver_kernels.specs import kernelspec_routes
 
         def running_registry() -> KernelRegistry:
             return context.running(KernelRegistry)
@@ -94,9 +95,7 @@ class KernelsPlugin(Plugin):
 
     @hookimpl
     def modserver_openapi(self, context: PluginContext) -> dict[str, Any]:
-        from modserver_kernels.openapi import fragment
-
-        return fragment()
+        return packaged_fragment("modserver_kernels")
 
 
 plugin = KernelsPlugin()

@@ -16,6 +16,7 @@ from modserver.api.auth import Authorizer, Identity
 from modserver.api.contents import Contents
 from modserver.api.kernels import Kernels
 from modserver.api.sessions import Sessions
+from modserver.openapi import packaged_fragment
 
 if TYPE_CHECKING:
     from starlette.routing import BaseRoute
@@ -33,12 +34,7 @@ class SessionsPlugin(Plugin):
     def modserver_lifespan(self, context: PluginContext) -> AbstractAsyncContextManager[None]:
         @asynccontextmanager
         async def lifespan() -> AsyncIterator[None]:
-            import anyio
-
             from modserver_sessions.manager import SessionManager
-            from modserver_sessions.openapi import fragment
-
-            await anyio.to_thread.run_sync(fragment)  # read the YAML off the event loop
 
             manager = SessionManager(
                 context.services.get(Kernels), context.services.get_optional(Contents)
@@ -55,7 +51,7 @@ class SessionsPlugin(Plugin):
     @hookimpl
     def modserver_routes(self, context: PluginContext) -> list[BaseRoute]:
         from modserver_sessions.manager import SessionManager
-        from modserver_sessions.resolve_route import resolve_path_route
+        from modserver_sessions.resolve_routes import resolve_path_route
         from modserver_sessions.routes import session_routes
 
         def running_manager() -> SessionManager:
@@ -71,9 +67,7 @@ class SessionsPlugin(Plugin):
 
     @hookimpl
     def modserver_openapi(self, context: PluginContext) -> dict[str, Any]:
-        from modserver_sessions.openapi import fragment
-
-        return fragment()
+        return packaged_fragment("modserver_sessions")
 
     @hookimpl
     def contents_post_rename(self, old_path: str, new_path: str, context: PluginContext) -> None:
