@@ -29,7 +29,7 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy on the core."""
+    """mypy --strict on the core and the built-in plugins (their dependencies come with ".")."""
     session.install("-e", ".", "mypy", "types-PyYAML")
     session.run("mypy")
 

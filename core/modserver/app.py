@@ -157,7 +157,7 @@ def build(raw: RawSettings, installed: Mapping[str, InstalledPlugin] | None = No
     pm.add_hookspecs(hookspecs)
     for plugin in plugins:
         if plugin.hookspecs is not None:
-            pm.add_hookspecs(plugin.hookspecs)  # type: ignore[arg-type]
+            pm.add_hookspecs(plugin.hookspecs)
     registry = ServiceRegistry()
     control = ServerControl()
     contexts: dict[str, PluginContext] = {}

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from anyio.abc import TaskGroup
@@ -46,7 +47,7 @@ class Plugin:
     requires: ClassVar[tuple[type, ...]] = ()
     optional: ClassVar[tuple[type, ...]] = ()
     settings: ClassVar[type[BaseModel] | None] = None
-    hookspecs: ClassVar[object | None] = None
+    hookspecs: ClassVar[type | ModuleType | None] = None
 
     def __repr__(self) -> str:
         return f"<plugin {self.name} {self.version}>"

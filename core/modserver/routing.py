@@ -47,8 +47,8 @@ def _services(conn: HTTPConnection) -> ServiceRegistry:
 async def authorize(conn: HTTPConnection, resource: str, action: Action) -> User:
     """Authenticate the caller and check ``action`` on ``resource``; raise 401/403 if not."""
     registry = _services(conn)
-    identity = registry.find(Identity)  # type: ignore[type-abstract]
-    authorizer = registry.find(Authorizer)  # type: ignore[type-abstract]
+    identity = registry.find(Identity)
+    authorizer = registry.find(Authorizer)
     if identity is None or authorizer is None:
         raise HTTPException(403, "No authentication plugin is enabled; enable the 'auth' plugin")
     user = await identity.authenticate(conn)

@@ -52,12 +52,12 @@ def me_routes(runtime: AuthRuntime, services: ServiceView) -> list[BaseRoute]:
     """The identity routes."""
 
     async def can_update(user: User) -> bool:
-        return await services.get(Authorizer).is_authorized(user, "write", "users")  # type: ignore[type-abstract]
+        return await services.get(Authorizer).is_authorized(user, "write", "users")
 
     async def get_me(request: Request) -> JSONResponse:
         asked = parse_permissions(request.query_params.get("permissions", ""))
         user = current_user(request)
-        authorizer = services.get(Authorizer)  # type: ignore[type-abstract]
+        authorizer = services.get(Authorizer)
         permissions: dict[str, list[str]] = {}
         for resource, actions in asked.items():
             permissions[resource] = [

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -21,7 +21,13 @@ from modserver.settings import SettingsError
 from modserver_auth.settings import AuthSettings
 
 if TYPE_CHECKING:
+    from modserver.cli import Command
+    from starlette.middleware import Middleware
+    from starlette.routing import BaseRoute
+
+    from modserver_auth.cookies import CookieSigner
     from modserver_auth.runtime import AuthRuntime
+    from modserver_auth.users import UserDirectory
 
 log = logging.getLogger("modserver.auth")
 
@@ -59,7 +65,7 @@ class AuthPlugin(Plugin):
     settings = AuthSettings
 
     @hookimpl
-    def modserver_lifespan(self, context: PluginContext):  # type: ignore[no-untyped-def]
+    def modserver_lifespan(self, context: PluginContext) -> AbstractAsyncContextManager[None]:
         @asynccontextmanager
         async def lifespan() -> AsyncIterator[None]:
             from modserver_auth.authorizer import RoleAuthorizer
@@ -78,14 +84,14 @@ class AuthPlugin(Plugin):
                 identity = NoAuthIdentity(users)
             else:
                 identity = TokenCookieIdentity(users, signer, context.core.base_url)
-            context.services.provide(Identity, identity)  # type: ignore[type-abstract]
-            context.services.provide(Authorizer, RoleAuthorizer())  # type: ignore[type-abstract]
+            context.services.provide(Identity, identity)
+            context.services.provide(Authorizer, RoleAuthorizer())
             yield
 
         return lifespan()
 
     @hookimpl
-    def modserver_middleware(self, context: PluginContext):  # type: ignore[no-untyped-def]
+    def modserver_middleware(self, context: PluginContext) -> list[Middleware]:
         from starlette.middleware import Middleware
 
         from modserver_auth.hosts import OriginPolicy
@@ -101,7 +107,7 @@ class AuthPlugin(Plugin):
         ]
 
     @hookimpl
-    def modserver_routes(self, context: PluginContext):  # type: ignore[no-untyped-def]
+    def modserver_routes(self, context: PluginContext) -> list[BaseRoute]:
         from modserver_auth.login_routes import login_routes
         from modserver_auth.me_routes import me_routes
 
@@ -109,7 +115,7 @@ class AuthPlugin(Plugin):
         return [*login_routes(runtime), *me_routes(runtime, context.services)]
 
     @hookimpl
-    def modserver_openapi(self, context: PluginContext):  # type: ignore[no-untyped-def]
+    def modserver_openapi(self, context: PluginContext) -> dict[str, Any]:
         return packaged_fragment("modserver_auth")
 
     @hookimpl
@@ -125,13 +131,13 @@ class AuthPlugin(Plugin):
         return urlunsplit(parts._replace(query=query))
 
     @hookimpl
-    def modserver_commands(self):  # type: ignore[no-untyped-def]
+    def modserver_commands(self) -> list[Command]:
         from modserver_auth.cli import password_command
 
         return [password_command()]
 
 
-def _prepare(context: PluginContext) -> Any:
+def _prepare(context: PluginContext) -> tuple[UserDirectory, CookieSigner]:
     """Resolve the owner token and the cookie secret (file I/O: runs in a thread)."""
     from modserver_auth.cookies import CookieSigner
     from modserver_auth.secret_file import SECRET_FILE_NAME, credentials_fingerprint, load_or_rotate

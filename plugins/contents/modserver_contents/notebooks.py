@@ -135,7 +135,7 @@ def _dispatching_validator(minor: int) -> Callable[[Notebook], bool] | None:
 
         def compiled(kind: str) -> Check:
             root = {"$schema": schema.get("$schema"), "definitions": definitions}
-            return fastjsonschema.compile({**root, "$ref": f"#/definitions/{kind}"})  # type: ignore[no-any-return]
+            return fastjsonschema.compile({**root, "$ref": f"#/definitions/{kind}"})
 
         top = fastjsonschema.compile(schema)
         per_cell = {value: compiled(kind) for value, kind in cell_kinds.items()}

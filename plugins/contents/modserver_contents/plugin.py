@@ -42,7 +42,7 @@ class ContentsPlugin(Plugin):
             settings = context.settings_as(ContentsSettings)
             store = FileStore(str(context.core.root_dir), settings)
             service = LocalContents(store, context.hook)
-            context.services.provide(Contents, service)  # type: ignore[type-abstract]
+            context.services.provide(Contents, service)
             with context.keep(service):
                 yield
 

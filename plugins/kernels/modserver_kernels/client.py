@@ -345,7 +345,7 @@ class KernelClient:
         socket = self._sockets[channel]
         # The asyncio wrapper costs more per message than the read itself: after each
         # awaited message, take what is already queued through a plain (shadow) socket.
-        queued = zmq.Socket.shadow(socket.underlying)
+        queued: zmq.Socket[bytes] = zmq.Socket.shadow(socket.underlying)
         while True:
             self._receive(channel, await socket.recv_multipart())
             for _ in range(_DRAIN_BATCH):

@@ -47,10 +47,10 @@ class KernelsPlugin(Plugin):
             registry = KernelRegistry(
                 settings,
                 context.core.root_dir,
-                context.services.get_optional(Contents),  # type: ignore[type-abstract]
+                context.services.get_optional(Contents),
                 context.task_group,
             )
-            context.services.provide(Kernels, registry)  # type: ignore[type-abstract]
+            context.services.provide(Kernels, registry)
             context.task_group.start_soon(registry.watch_health)
             if settings.cull_idle_timeout > 0:
                 context.task_group.start_soon(registry.cull_idle)
