@@ -22,14 +22,12 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from modserver import hookspecs
 from modserver.core_routes import core_routes
 from modserver.errors import handle_http_exception, handle_unexpected
 from modserver.landing import landing_route
 from modserver.lifecycle import call_plugin_hook, run_plugins
-from modserver.markers import PROJECT_NAME
 from modserver.plugin import Plugin, PluginContext, ServerControl
-from modserver.plugins import InstalledPlugin, PluginError, discover, resolve
+from modserver.plugins import InstalledPlugin, PluginError, discover, plugin_manager, resolve
 from modserver.routing import SERVICES_SCOPE_KEY, describe, is_guarded, route_keys
 from modserver.services import ServiceRegistry, ServiceView
 from modserver.settings import (
@@ -143,16 +141,11 @@ def build(raw: RawSettings, installed: Mapping[str, InstalledPlugin] | None = No
     plugins = resolve(core.plugins, available)
     _check_sections(raw, plugins, available)
 
-    pm = pluggy.PluginManager(PROJECT_NAME)
-    pm.add_hookspecs(hookspecs)
-    for plugin in plugins:
-        if plugin.hookspecs is not None:
-            pm.add_hookspecs(plugin.hookspecs)  # type: ignore[arg-type]
+    pm = plugin_manager(plugins)
     registry = ServiceRegistry()
     control = ServerControl()
     contexts: dict[str, PluginContext] = {}
     for plugin in plugins:
-        pm.register(plugin, name=plugin.name)
         section = validate_section(plugin.settings, raw, plugin.name) if plugin.settings else None
         contexts[plugin.name] = PluginContext(
             name=plugin.name,

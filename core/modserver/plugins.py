@@ -7,16 +7,26 @@ the fix. Only the selected plugins (and the providers they need) are imported.
 
 from __future__ import annotations
 
+import difflib
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 
+import pluggy
+
+from modserver import hookspecs
+from modserver.api.contents import ContentsHooks
+from modserver.markers import PROJECT_NAME
 from modserver.plugin import Plugin
 
 ENTRY_POINT_GROUP = "modserver.plugins"
 
 log = logging.getLogger("modserver.plugins")
+
+#: Hooks that any provider of a ``modserver.api`` service calls. They are always declared,
+#: so a plugin may implement them whether or not a provider is enabled.
+SERVICE_HOOKSPECS: tuple[object, ...] = (ContentsHooks,)
 
 
 class PluginError(Exception):
@@ -191,3 +201,55 @@ def _describe_cycle(deps: dict[str, set[str]], done: set[str]) -> str:
         f"plugin dependency cycle: {' -> '.join(cycle)} (each requires a service the next "
         "provides); make one of these requirements `optional`, or disable one plugin"
     )
+
+
+def plugin_manager(plugins: Sequence[Plugin]) -> pluggy.PluginManager:
+    """A pluggy manager knowing every hookspec, with ``plugins`` registered in order.
+
+    A hook implementation that no hookspec declares (a typo such as ``modserver_rotues``)
+    or that asks for arguments its hookspec does not pass is a ``PluginError`` naming the
+    plugin and the fix, before anything starts.
+    """
+    pm = pluggy.PluginManager(PROJECT_NAME)
+    declared: list[object] = [hookspecs, *SERVICE_HOOKSPECS]
+    for plugin in plugins:
+        if plugin.hookspecs is not None and plugin.hookspecs not in declared:
+            declared.append(plugin.hookspecs)
+    for namespace in declared:
+        pm.add_hookspecs(namespace)  # type: ignore[arg-type]
+    for plugin in plugins:
+        try:
+            pm.register(plugin, name=plugin.name)
+        except pluggy.PluginValidationError as exc:
+            raise PluginError(
+                f"plugin {plugin.name!r} implements a hook with arguments its hookspec does "
+                f"not pass: {_first_line(exc)}; accept only the hookspec's arguments"
+            ) from None
+    for plugin in plugins:
+        unknown = unknown_hooks(pm, plugin)
+        if unknown:
+            raise PluginError(unknown[0])
+    return pm
+
+
+def unknown_hooks(pm: pluggy.PluginManager, plugin: Plugin) -> list[str]:
+    """One message per hook implementation of ``plugin`` that no hookspec declares."""
+    known = sorted(name for name in vars(pm.hook) if not name.startswith("_"))
+    known = [name for name in known if getattr(pm.hook, name).has_spec()]
+    problems = []
+    for caller in pm.get_hookcallers(plugin) or []:
+        own = [i for i in caller.get_hookimpls() if i.plugin is plugin]
+        if caller.has_spec() or all(i.optionalhook for i in own):
+            continue
+        close = difflib.get_close_matches(caller.name, known, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        problems.append(
+            f"plugin {plugin.name!r} implements hook {caller.name!r}, which no hookspec "
+            f"declares: {hint}fix the name, or mark it @hookimpl(optionalhook=True) if "
+            "it belongs to a plugin that may not be enabled"
+        )
+    return problems
+
+
+def _first_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())

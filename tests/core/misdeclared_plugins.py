@@ -1,0 +1,68 @@
+"""Plugins that are declared wrongly, each in one way, for the misdeclaration tests.
+
+Loaded through real entry points (see ``tests/core/test_misdeclarations.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from modserver import Plugin, PluginContext, hookimpl
+
+
+class Widget:
+    """A service interface."""
+
+
+class TypoHookPlugin(Plugin):
+    """Implements ``modserver_rotues``: a typo of ``modserver_routes``."""
+
+    name = "typo_hook"
+
+    @hookimpl
+    def modserver_rotues(self, context: PluginContext) -> list[Any]:
+        return []
+
+
+class WrongArgumentPlugin(Plugin):
+    """Asks ``modserver_status`` for an argument the hookspec does not pass."""
+
+    name = "wrong_argument"
+
+    @hookimpl
+    def modserver_status(self, context: PluginContext, request: Any) -> dict[str, Any]:
+        return {}
+
+
+class OptionalForeignHookPlugin(Plugin):
+    """Implements another plugin's hook, marked optional: fine when that plugin is off."""
+
+    name = "optional_foreign_hook"
+
+    @hookimpl(optionalhook=True)
+    def lab_extension_paths(self) -> list[str]:
+        return []
+
+
+class ContentsHookUserPlugin(Plugin):
+    """Implements a ``modserver.api`` service hook without any Contents provider enabled."""
+
+    name = "contents_hook_user"
+
+    @hookimpl
+    def contents_post_save(self, model: dict[str, Any], path: str) -> None:
+        return None
+
+
+class ForgetfulProviderPlugin(Plugin):
+    """Declares that it provides ``Widget`` but never provides it."""
+
+    name = "forgetful_provider"
+    provides = (Widget,)
+
+
+typo_hook = TypoHookPlugin()
+wrong_argument = WrongArgumentPlugin()
+optional_foreign_hook = OptionalForeignHookPlugin()
+contents_hook_user = ContentsHookUserPlugin()
+forgetful_provider = ForgetfulProviderPlugin()

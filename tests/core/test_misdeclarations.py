@@ -1,0 +1,48 @@
+"""Every misdeclaration of a plugin is an error before the server starts, naming the fix."""
+
+from __future__ import annotations
+
+from importlib.metadata import EntryPoint
+from pathlib import Path
+
+import pytest
+from modserver.app import build
+from modserver.plugins import ENTRY_POINT_GROUP, InstalledPlugin, PluginError
+from modserver.settings import gather
+
+MODULE = "tests.core.misdeclared_plugins"
+
+
+def build_with(root: Path, *names: str):  # type: ignore[no-untyped-def]
+    """Build a server enabling ``names`` from misdeclared_plugins (nothing else installed)."""
+    installed = {
+        name: InstalledPlugin(name, EntryPoint(name, f"{MODULE}:{name}", ENTRY_POINT_GROUP))
+        for name in names
+    }
+    raw = gather(env={}, cli={"root_dir": str(root), "plugins": ",".join(names)})
+    return build(raw, installed)
+
+
+def test_hook_with_a_misspelt_name_is_an_error_naming_plugin_and_hook(tmp_path: Path):
+    with pytest.raises(PluginError) as info:
+        build_with(tmp_path, "typo_hook")
+    message = str(info.value)
+    assert "plugin 'typo_hook' implements hook 'modserver_rotues'" in message
+    assert "did you mean 'modserver_routes'?" in message
+
+
+def test_hook_asking_for_arguments_the_hookspec_lacks_is_an_error(tmp_path: Path):
+    with pytest.raises(PluginError, match=r"plugin 'wrong_argument' implements a hook .*request"):
+        build_with(tmp_path, "wrong_argument")
+
+
+def test_optional_hook_of_a_plugin_not_enabled_is_accepted(tmp_path: Path):
+    assert [p.name for p in build_with(tmp_path, "optional_foreign_hook").plugins] == [
+        "optional_foreign_hook"
+    ]
+
+
+def test_service_hooks_can_be_implemented_without_a_provider_enabled(tmp_path: Path):
+    assert [p.name for p in build_with(tmp_path, "contents_hook_user").plugins] == [
+        "contents_hook_user"
+    ]
