@@ -82,6 +82,21 @@ class ServiceView:
             )
         self._registry.provide(interface, implementation, by=self._plugin)
 
+    def check_provided(self) -> None:
+        """Raise ``ServiceError`` if a service in ``provides`` has not been provided.
+
+        Called once the plugin's lifespan has started, so a forgotten ``provide`` names
+        the plugin at startup instead of failing requests later.
+        """
+        missing = [i.__name__ for i in self._provides if i not in self._registry]
+        if missing:
+            names = ", ".join(missing)
+            raise ServiceError(
+                f"it declares provides=({names},) but did not provide {names} when its "
+                f"lifespan started: call context.services.provide({missing[0]}, ...) in "
+                "modserver_lifespan before it yields, or remove it from `provides`"
+            )
+
     def get(self, interface: type[T]) -> T:
         """Return a required (or provided) service."""
         self._check_declared(interface)

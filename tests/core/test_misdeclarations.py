@@ -5,8 +5,10 @@ from __future__ import annotations
 from importlib.metadata import EntryPoint
 from pathlib import Path
 
+import anyio
 import pytest
 from modserver.app import build
+from modserver.lifecycle import PluginStartupError
 from modserver.plugins import ENTRY_POINT_GROUP, InstalledPlugin, PluginError
 from modserver.settings import gather
 
@@ -46,3 +48,19 @@ def test_service_hooks_can_be_implemented_without_a_provider_enabled(tmp_path: P
     assert [p.name for p in build_with(tmp_path, "contents_hook_user").plugins] == [
         "contents_hook_user"
     ]
+
+
+def test_declared_service_not_provided_at_startup_names_the_plugin(tmp_path: Path):
+    server = build_with(tmp_path, "forgetful_provider")
+
+    async def start() -> None:
+        async with server.lifespan():
+            pass
+
+    with pytest.raises(Exception) as info:  # an ExceptionGroup: the task group wraps it
+        anyio.run(start)
+    assert info.group_contains(
+        PluginStartupError,
+        match=r"plugin 'forgetful_provider' failed to start: .*declares provides=\(Widget,\) "
+        r"but did not provide Widget .*context.services.provide\(Widget, ...\)",
+    )
