@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Mapping
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,7 +27,14 @@ from modserver.errors import handle_http_exception, handle_unexpected
 from modserver.landing import landing_route
 from modserver.lifecycle import call_plugin_hook, run_plugins
 from modserver.plugin import Plugin, PluginContext, ServerControl
-from modserver.plugins import InstalledPlugin, PluginError, discover, plugin_manager, resolve
+from modserver.plugins import (
+    InstalledPlugin,
+    PluginError,
+    discover,
+    load,
+    plugin_manager,
+    resolve,
+)
 from modserver.routing import SERVICES_SCOPE_KEY, describe, is_guarded, route_keys
 from modserver.services import ServiceRegistry, ServiceView
 from modserver.settings import (
@@ -35,6 +42,7 @@ from modserver.settings import (
     CoreSettings,
     RawSettings,
     SettingsError,
+    check_environment,
     gather,
     validate_core,
     validate_section,
@@ -140,6 +148,7 @@ def build(raw: RawSettings, installed: Mapping[str, InstalledPlugin] | None = No
     available = dict(installed) if installed is not None else discover()
     plugins = resolve(core.plugins, available)
     _check_sections(raw, plugins, available)
+    _check_environment(raw, plugins, available)
 
     pm = plugin_manager(plugins)
     registry = ServiceRegistry()
@@ -176,6 +185,20 @@ def _check_sections(
                 f"settings section [{section}] (from {where}) names no installed plugin; "
                 f"installed: {', '.join(installed) or 'none'}"
             )
+
+
+def _check_environment(
+    raw: RawSettings, plugins: list[Plugin], installed: Mapping[str, InstalledPlugin]
+) -> None:
+    claimed = {name for p in plugins for name in p.environment}
+    if set(raw.unclaimed_env) - claimed:
+        # Rare (a typo, or a disabled plugin's variable): only now import the others.
+        enabled = {p.name for p in plugins}
+        for name, item in installed.items():
+            if name not in enabled:
+                with suppress(PluginError):
+                    claimed.update(load(item).environment)
+    check_environment(raw.unclaimed_env, claimed)
 
 
 def assemble(server: Modserver, *, manage_lifespan: bool = True) -> Starlette:

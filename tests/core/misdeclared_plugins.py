@@ -66,3 +66,13 @@ wrong_argument = WrongArgumentPlugin()
 optional_foreign_hook = OptionalForeignHookPlugin()
 contents_hook_user = ContentsHookUserPlugin()
 forgetful_provider = ForgetfulProviderPlugin()
+
+
+class EnvironmentReaderPlugin(Plugin):
+    """Reads ``MODSERVER_SPECIAL`` itself, as auth reads ``MODSERVER_TOKEN``."""
+
+    name = "environment_reader"
+    environment = ("MODSERVER_SPECIAL",)
+
+
+environment_reader = EnvironmentReaderPlugin()

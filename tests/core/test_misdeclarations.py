@@ -10,18 +10,20 @@ import pytest
 from modserver.app import build
 from modserver.lifecycle import PluginStartupError
 from modserver.plugins import ENTRY_POINT_GROUP, InstalledPlugin, PluginError
-from modserver.settings import gather
+from modserver.settings import SettingsError, gather
 
 MODULE = "tests.core.misdeclared_plugins"
 
 
-def build_with(root: Path, *names: str):  # type: ignore[no-untyped-def]
-    """Build a server enabling ``names`` from misdeclared_plugins (nothing else installed)."""
+def build_with(  # type: ignore[no-untyped-def]
+    root: Path, *names: str, env: dict[str, str] | None = None, also_installed: tuple[str, ...] = ()
+):
+    """Build a server enabling ``names`` of misdeclared_plugins (installed: those and ``also``)."""
     installed = {
         name: InstalledPlugin(name, EntryPoint(name, f"{MODULE}:{name}", ENTRY_POINT_GROUP))
-        for name in names
+        for name in (*names, *also_installed)
     }
-    raw = gather(env={}, cli={"root_dir": str(root), "plugins": ",".join(names)})
+    raw = gather(env=env or {}, cli={"root_dir": str(root), "plugins": ",".join(names)})
     return build(raw, installed)
 
 
@@ -64,3 +66,21 @@ def test_declared_service_not_provided_at_startup_names_the_plugin(tmp_path: Pat
         match=r"plugin 'forgetful_provider' failed to start: .*declares provides=\(Widget,\) "
         r"but did not provide Widget .*context.services.provide\(Widget, ...\)",
     )
+
+
+def test_misspelt_core_setting_in_the_environment_is_an_error(tmp_path: Path):
+    with pytest.raises(
+        SettingsError,
+        match=r"unknown setting prot \(from env MODSERVER_PROT\): did you mean MODSERVER_PORT\?",
+    ):
+        build_with(tmp_path, "optional_foreign_hook", env={"MODSERVER_PROT": "9000"})
+
+
+def test_environment_variable_a_plugin_reads_is_accepted_even_when_it_is_off(tmp_path: Path):
+    env = {"MODSERVER_SPECIAL": "1"}
+    for enabled, others in (
+        ("environment_reader", ()),
+        ("optional_foreign_hook", ("environment_reader",)),
+    ):
+        server = build_with(tmp_path, enabled, env=env, also_installed=others)
+        assert [p.name for p in server.plugins] == [enabled]

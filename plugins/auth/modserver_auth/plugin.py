@@ -56,6 +56,7 @@ class AuthPlugin(Plugin):
     description = "Token/password login, cookies, XSRF, origin checks, roles, several users."
     provides = (Identity, Authorizer)
     settings = AuthSettings
+    environment = ("MODSERVER_TOKEN",)
 
     def __init__(self) -> None:
         # The open-URL hook has no context: it prints the token of the app last started.
