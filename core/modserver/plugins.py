@@ -41,22 +41,49 @@ class InstalledPlugin:
     entry_point: EntryPoint
 
     @property
-    def distribution(self) -> str:
+    def distribution_name(self) -> str:
+        """The distribution that registers it: what ``pip uninstall`` takes."""
         dist = self.entry_point.dist
-        return f"{dist.name} {dist.version}" if dist else "?"
+        return dist.name if dist else "?"
+
+    @property
+    def distribution(self) -> str:
+        """The distribution's name and version, e.g. ``modserver-hello 1.2.3``."""
+        dist = self.entry_point.dist
+        return f"{dist.name} {dist.version}" if dist else "an unknown distribution"
+
+
+def installed_entries() -> list[InstalledPlugin]:
+    """Every entry point of the group, duplicates included, sorted by name."""
+    entries = [InstalledPlugin(ep.name, ep) for ep in entry_points(group=ENTRY_POINT_GROUP)]
+    return sorted(entries, key=lambda entry: entry.name)
+
+
+def duplicate_problem(first: InstalledPlugin, second: InstalledPlugin) -> str | None:
+    """Why two entry points of one name cannot both be installed (None if they agree).
+
+    The same target from two places (an editable install seen twice) is no conflict.
+    """
+    if first.entry_point.value == second.entry_point.value:
+        return None
+    return (
+        f"two installed distributions register plugin {first.name!r}: "
+        f"{first.distribution} ({first.entry_point.value}) and "
+        f"{second.distribution} ({second.entry_point.value}); uninstall one with "
+        f"`pip uninstall {second.distribution_name}` (or {first.distribution_name})"
+    )
 
 
 def discover() -> dict[str, InstalledPlugin]:
     """Return every installed plugin by name (built-ins are found the same way)."""
     found: dict[str, InstalledPlugin] = {}
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name in found and found[ep.name].entry_point.value != ep.value:
-            raise PluginError(
-                f"two installed distributions register plugin {ep.name!r} "
-                f"({found[ep.name].entry_point.value} and {ep.value}): uninstall one"
-            )
-        found[ep.name] = InstalledPlugin(ep.name, ep)
-    return dict(sorted(found.items()))
+    for entry in installed_entries():
+        if entry.name in found:
+            problem = duplicate_problem(found[entry.name], entry)
+            if problem:
+                raise PluginError(problem)
+        found[entry.name] = entry
+    return found
 
 
 def load(installed: InstalledPlugin) -> Plugin:
@@ -210,13 +237,7 @@ def plugin_manager(plugins: Sequence[Plugin]) -> pluggy.PluginManager:
     or that asks for arguments its hookspec does not pass is a ``PluginError`` naming the
     plugin and the fix, before anything starts.
     """
-    pm = pluggy.PluginManager(PROJECT_NAME)
-    declared: list[object] = [hookspecs, *SERVICE_HOOKSPECS]
-    for plugin in plugins:
-        if plugin.hookspecs is not None and plugin.hookspecs not in declared:
-            declared.append(plugin.hookspecs)
-    for namespace in declared:
-        pm.add_hookspecs(namespace)  # type: ignore[arg-type]
+    pm = hook_manager(plugins)
     for plugin in plugins:
         try:
             pm.register(plugin, name=plugin.name)
@@ -229,6 +250,18 @@ def plugin_manager(plugins: Sequence[Plugin]) -> pluggy.PluginManager:
         unknown = unknown_hooks(pm, plugin)
         if unknown:
             raise PluginError(unknown[0])
+    return pm
+
+
+def hook_manager(plugins: Iterable[Plugin]) -> pluggy.PluginManager:
+    """A pluggy manager with the core's, the services' and these plugins' hookspecs."""
+    pm = pluggy.PluginManager(PROJECT_NAME)
+    declared: list[object] = [hookspecs, *SERVICE_HOOKSPECS]
+    for plugin in plugins:
+        if plugin.hookspecs is not None and plugin.hookspecs not in declared:
+            declared.append(plugin.hookspecs)
+    for namespace in declared:
+        pm.add_hookspecs(namespace)  # type: ignore[arg-type]
     return pm
 
 
