@@ -12,12 +12,13 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import tomli_w
+from typing import TYPE_CHECKING
 
 from modserver.plugins import PluginError
 from modserver.settings import CORE, RawSettings, SettingsError, gather
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 USAGE_ERROR = 2
 
@@ -150,24 +151,21 @@ def _names(interfaces: tuple[type, ...]) -> str:
 
 
 def cmd_config_show(args: argparse.Namespace) -> int:
-    """``modserver config show``: effective settings as TOML, each with its source."""
+    """``modserver config show``: effective settings as TOML, each with its source.
+
+    The output is valid ``modserver.toml``: pasted into one, it is accepted as it is.
+    """
     from modserver.app import build
+    from modserver.settings_toml import settings_toml
 
     raw = _raw_settings(args)
     server = build(raw)
-    sections: list[tuple[str, dict[str, Any]]] = [(CORE, server.settings.model_dump(mode="json"))]
+    sections: list[tuple[str, BaseModel]] = [(CORE, server.settings)]
     for plugin in server.plugins:
         section = server.contexts[plugin.name].settings
         if section is not None:
-            sections.append((plugin.name, section.model_dump(mode="json")))
-    for name, values in sections:
-        if name != CORE:
-            print(f"\n[{name}]")
-        for key, value in values.items():
-            line = (
-                tomli_w.dumps({key: value}).strip() if value is not None else f"# {key} = (unset)"
-            )
-            print(f"{line}  # {raw.origin(name, key)}")
+            sections.append((plugin.name, section))
+    print(settings_toml(sections, raw), end="")
     return 0
 
 
