@@ -23,7 +23,12 @@ from starlette.routing import BaseRoute, Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from modserver.core_routes import core_routes
-from modserver.errors import handle_http_exception, handle_unexpected
+from modserver.errors import (
+    RequestError,
+    handle_http_exception,
+    handle_request_error,
+    handle_unexpected,
+)
 from modserver.landing import landing_route
 from modserver.lifecycle import call_plugin_hook, run_plugins
 from modserver.plugin import Plugin, PluginContext, ServerControl
@@ -201,6 +206,16 @@ def _check_environment(
     check_environment(raw.unclaimed_env, claimed)
 
 
+# Errors a route lets escape, as JSON: HTTPException and services' RequestError with
+# their status, anything else a logged 500. (Typed loosely: one handler serves both
+# requests and WebSockets, which Starlette's type does not express.)
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    HTTPException: handle_http_exception,
+    RequestError: handle_request_error,
+    Exception: handle_unexpected,
+}
+
+
 def assemble(server: Modserver, *, manage_lifespan: bool = True) -> Starlette:
     """Compose the Starlette app of an already built server."""
     routes = _collect_routes(server)
@@ -224,7 +239,7 @@ def assemble(server: Modserver, *, manage_lifespan: bool = True) -> Starlette:
     app = Starlette(
         routes=routes,
         middleware=middleware,
-        exception_handlers={HTTPException: handle_http_exception, Exception: handle_unexpected},
+        exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan if manage_lifespan else None,
     )
     app.state.modserver = server

@@ -12,19 +12,22 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, Literal
 
+from modserver.errors import RequestError
 from modserver.markers import hookspec
 
 ContentsModel = dict[str, Any]
 ContentType = Literal["file", "directory", "notebook"]
 
 
-class ContentsError(Exception):
-    """A contents operation failed because of the request (status 400/403/404/409...)."""
+class ContentsError(RequestError):
+    """A contents operation failed because of the request (status 400/403/404/409...).
+
+    Any route that lets it escape answers the JSON error of ``status``.
+    """
 
     def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
+        super().__init__(message, status_code=status)
         self.status = status
-        self.message = message
 
 
 class Contents(ABC):
