@@ -8,7 +8,7 @@ in dependency order, then the routes (core routes and every plugin's, under base
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -40,7 +40,13 @@ from modserver.plugins import (
     plugin_manager,
     resolve,
 )
-from modserver.routing import SERVICES_SCOPE_KEY, describe, is_guarded, route_keys
+from modserver.routing import (
+    SERVICES_SCOPE_KEY,
+    describe,
+    group_by_path,
+    is_guarded,
+    route_keys,
+)
 from modserver.services import ServiceRegistry, ServiceView
 from modserver.settings import (
     CORE,
@@ -264,9 +270,28 @@ def _collect_routes(server: Modserver) -> list[BaseRoute]:
                     )
                 owners[key] = owner
             routes.append(item)
+    _check_openapi(server, owners)
     if "GET /" not in owners:
         routes.append(landing_route(server))
-    return routes
+    return group_by_path(routes)
+
+
+def _check_openapi(server: Modserver, route_keys: Iterable[str]) -> None:
+    """Every operation a plugin's OpenAPI fragment documents must be a route it serves."""
+    from modserver.openapi import unserved_operations
+
+    keys = list(route_keys)
+    for plugin in server.plugins:
+        fragment = call_plugin_hook(
+            server.plugin_manager, plugin, "modserver_openapi", context=server.contexts[plugin.name]
+        )
+        missing = unserved_operations(fragment or {}, keys)
+        if missing:
+            raise PluginError(
+                f"plugin {plugin.name!r} documents {', '.join(missing)} in its OpenAPI "
+                "fragment (modserver_openapi), but no route serves it: fix the fragment "
+                "(paths relative to base_url, parameters as {name}) or serve the route"
+            )
 
 
 def _plugin_routes(server: Modserver) -> list[tuple[str, list[BaseRoute]]]:

@@ -5,7 +5,7 @@ Loaded through real entry points (see ``tests/core/test_misdeclarations.py``).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from modserver import Plugin, PluginContext, hookimpl
 
@@ -76,3 +76,42 @@ class EnvironmentReaderPlugin(Plugin):
 
 
 environment_reader = EnvironmentReaderPlugin()
+
+
+async def _ok(request: Any) -> Any:
+    from starlette.responses import PlainTextResponse
+
+    return PlainTextResponse("ok")
+
+
+class _DocumentedPlugin(Plugin):
+    """Serves ``GET /widgets/{path:path}``; documents what ``paths`` says."""
+
+    paths: ClassVar[dict[str, Any]] = {}
+
+    @hookimpl
+    def modserver_routes(self, context: PluginContext) -> list[Any]:
+        from modserver.routing import route
+
+        return [route("/widgets/{path:path}", _ok, public=True)]
+
+    @hookimpl
+    def modserver_openapi(self, context: PluginContext) -> dict[str, Any]:
+        return {"paths": self.paths}
+
+
+class WellDocumentedPlugin(_DocumentedPlugin):
+    name = "well_documented"
+    paths: ClassVar[dict[str, Any]] = {"/widgets/{path}": {"get": {}, "parameters": []}}
+
+
+class MisdocumentedPlugin(_DocumentedPlugin):
+    name = "misdocumented"
+    paths: ClassVar[dict[str, Any]] = {
+        "/widget/{path}": {"get": {}},
+        "/widgets/{path}": {"get": {}, "delete": {}},
+    }
+
+
+well_documented = WellDocumentedPlugin()
+misdocumented = MisdocumentedPlugin()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import anyio
 import pytest
-from modserver.app import build
+from modserver.app import assemble, build
 from modserver.lifecycle import PluginStartupError
 from modserver.plugins import ENTRY_POINT_GROUP, InstalledPlugin, PluginError
 from modserver.settings import SettingsError, gather
@@ -84,3 +84,16 @@ def test_environment_variable_a_plugin_reads_is_accepted_even_when_it_is_off(tmp
     ):
         server = build_with(tmp_path, enabled, env=env, also_installed=others)
         assert [p.name for p in server.plugins] == [enabled]
+
+
+def test_openapi_fragment_documenting_unserved_routes_is_an_error(tmp_path: Path):
+    with pytest.raises(
+        PluginError,
+        match=r"plugin 'misdocumented' documents GET /widget/\{path\}, DELETE /widgets/\{path\} "
+        r"in its OpenAPI fragment \(modserver_openapi\), but no route serves it",
+    ):
+        assemble(build_with(tmp_path, "misdocumented"))
+
+
+def test_openapi_fragment_may_write_a_path_parameter_without_its_convertor(tmp_path: Path):
+    assemble(build_with(tmp_path, "well_documented"))  # {path} documents {path:path}
