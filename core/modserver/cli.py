@@ -124,12 +124,8 @@ def cmd_plugins(args: argparse.Namespace) -> int:
             (
                 report.name,
                 plugin.version if plugin else "?",
-                ", ".join(i.__name__ for i in plugin.provides)
-                if plugin and plugin.provides
-                else "-",
-                ", ".join(i.__name__ for i in plugin.requires)
-                if plugin and plugin.requires
-                else "-",
+                _names(plugin.provides if plugin else ()),
+                _names(plugin.requires if plugin else ()),
                 enabled,
             )
         )

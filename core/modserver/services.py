@@ -33,10 +33,6 @@ class ServiceRegistry:
             raise ServiceError(f"service {interface.__name__} already provided by {other!r}")
         self._services[interface] = (by, implementation)
 
-    def withdraw(self, interface: type) -> None:
-        """Remove a service (its provider is shutting down)."""
-        self._services.pop(interface, None)
-
     def get(self, interface: type[T]) -> T:
         """Return the implementation of ``interface``; ServiceError if nobody provided it."""
         try:
@@ -71,7 +67,6 @@ class ServiceView:
         self._plugin = plugin
         self._provides = provides
         self._usable = provides + requires + optional
-        self._optional = optional
 
     def provide(self, interface: type[T], implementation: T) -> None:
         """Provide ``interface``; it must be listed in the plugin's ``provides``."""

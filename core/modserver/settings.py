@@ -154,7 +154,7 @@ def gather(
         Path(DEFAULT_CONFIG_FILE) if Path(DEFAULT_CONFIG_FILE).is_file() else None
     )
     if path is not None:
-        _merge_toml(raw, path, explicit=config_file is not None)
+        _merge_toml(raw, path)
     for name, text in sorted((env if env is not None else os.environ).items()):
         if not name.startswith(ENV_PREFIX):
             continue
@@ -176,7 +176,7 @@ def gather(
     return raw
 
 
-def _merge_toml(raw: RawSettings, path: Path, *, explicit: bool) -> None:
+def _merge_toml(raw: RawSettings, path: Path) -> None:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
