@@ -58,6 +58,7 @@ from modserver.settings import (
     validate_core,
     validate_section,
 )
+from modserver.version import __version__
 
 log = logging.getLogger("modserver")
 
@@ -112,7 +113,6 @@ class Modserver:
 
     def openapi(self) -> dict[str, Any]:
         """The OpenAPI document of the core and every enabled plugin."""
-        from modserver import __version__
         from modserver.openapi import merge
 
         fragments = []
@@ -255,7 +255,8 @@ def assemble(server: Modserver, *, manage_lifespan: bool = True) -> Starlette:
 def _collect_routes(server: Modserver) -> list[BaseRoute]:
     owners: dict[str, str] = {}
     routes: list[BaseRoute] = []
-    for owner, contributed in [("core", core_routes(server)), *_plugin_routes(server)]:
+    core = core_routes(status=server.status, openapi=server.openapi, control=server.control)
+    for owner, contributed in [("core", core), *_plugin_routes(server)]:
         for item in contributed:
             if owner != "core" and not is_guarded(item):
                 raise PluginError(
@@ -272,7 +273,7 @@ def _collect_routes(server: Modserver) -> list[BaseRoute]:
             routes.append(item)
     _check_openapi(server, owners)
     if "GET /" not in owners:
-        routes.append(landing_route(server))
+        routes.append(landing_route(server.plugins))
     return group_by_path(routes)
 
 

@@ -52,7 +52,7 @@ def _settings_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from modserver import __version__
+    from modserver.version import __version__
 
     parser = argparse.ArgumentParser(
         prog="modserver", description="A plugin-based, modular Jupyter server."
