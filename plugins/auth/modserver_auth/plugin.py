@@ -93,6 +93,7 @@ class AuthPlugin(Plugin):
     def modserver_middleware(self, context: PluginContext):  # type: ignore[no-untyped-def]
         from starlette.middleware import Middleware
 
+        from modserver_auth.cors import cors_middleware
         from modserver_auth.hosts import OriginPolicy
         from modserver_auth.keepalive import UnreadBodyMiddleware
         from modserver_auth.middleware import AuthMiddleware
@@ -103,6 +104,7 @@ class AuthPlugin(Plugin):
         return [
             Middleware(UnreadBodyMiddleware),
             Middleware(AuthMiddleware, runtime=_runtime(context), policy=policy),
+            cors_middleware(policy),
         ]
 
     @hookimpl
