@@ -51,22 +51,19 @@ class Survey:
 def survey(selected: list[str]) -> Survey:
     """Load and check every installed plugin, then resolve the ``selected`` plugins."""
     reports = _load_each(installed_entries())
-    healthy = {r.name: r for r in reports if r.plugin is not None and not r.problems}
-    _check_hooks(list(healthy.values()))
-    _check_requirements(healthy.values())
-    usable = {r.name: r.entry for r in reports if r.plugin is not None and not r.problems}
-    enabled: set[str] = set()
-    problem = None
-    broken = {r.name for r in reports if r.problems}
-    chosen = selected or list(usable)
-    if broken & set(selected):
-        problem = f"selected plugins are broken: {', '.join(sorted(broken & set(selected)))}"
-    else:
-        try:
-            enabled = {p.name for p in resolve(chosen, usable)}
-        except PluginError as exc:
-            problem = str(exc)
-    return Survey(reports, enabled, problem)
+    loaded = [r for r in reports if r.plugin is not None and not r.problems]
+    _check_hooks(loaded)
+    _check_requirements(loaded)
+    # What `run` would start, among the plugins without problems.
+    usable = {r.name: r.entry for r in loaded if not r.problems}
+    broken = sorted({r.name for r in reports if r.problems} & set(selected))
+    if broken:
+        return Survey(reports, set(), f"selected plugins are broken: {', '.join(broken)}")
+    try:
+        enabled = {p.name for p in resolve(selected or list(usable), usable)}
+    except PluginError as exc:
+        return Survey(reports, set(), str(exc))
+    return Survey(reports, enabled, None)
 
 
 def _load_each(entries: Iterable[InstalledPlugin]) -> list[PluginReport]:
@@ -108,9 +105,8 @@ def _check_hooks(reports: list[PluginReport]) -> None:
         report.problems.extend(unknown_hooks(pm, report.plugin))
 
 
-def _check_requirements(reports: Iterable[PluginReport]) -> None:
+def _check_requirements(reports: list[PluginReport]) -> None:
     """A required service that no loadable installed plugin provides."""
-    reports = list(reports)
     provided = {i for r in reports if r.plugin for i in r.plugin.provides}
     for report in reports:
         assert report.plugin is not None
