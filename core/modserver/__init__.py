@@ -6,8 +6,7 @@ serving; everything Jupyter-specific lives in plugins found through entry points
 
 from modserver.app import create_app, lifespan_of
 from modserver.plugin import Plugin, PluginContext, ServerControl, hookimpl, hookspec
-
-__version__ = "0.1.0"
+from modserver.version import __version__
 
 __all__ = [
     "Plugin",

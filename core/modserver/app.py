@@ -8,8 +8,8 @@ in dependency order, then the routes (core routes and every plugin's, under base
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,26 +22,44 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from modserver import hookspecs
 from modserver.core_routes import core_routes
-from modserver.errors import handle_http_exception, handle_unexpected
+from modserver.errors import (
+    RequestError,
+    handle_http_exception,
+    handle_request_error,
+    handle_unexpected,
+)
 from modserver.hooks import AppHooks, call_plugin_hook
 from modserver.landing import landing_route
 from modserver.lifecycle import run_plugins
-from modserver.markers import PROJECT_NAME
 from modserver.plugin import Plugin, PluginContext, ServerControl
-from modserver.plugins import InstalledPlugin, PluginError, discover, resolve
-from modserver.routing import SERVICES_SCOPE_KEY, describe, is_guarded, route_keys
+from modserver.plugins import (
+    InstalledPlugin,
+    PluginError,
+    discover,
+    load,
+    plugin_manager,
+    resolve,
+)
+from modserver.routing import (
+    SERVICES_SCOPE_KEY,
+    describe,
+    group_by_path,
+    is_guarded,
+    route_keys,
+)
 from modserver.services import ServiceRegistry, ServiceView
 from modserver.settings import (
     CORE,
     CoreSettings,
     RawSettings,
     SettingsError,
+    check_environment,
     gather,
     validate_core,
     validate_section,
 )
+from modserver.version import __version__
 
 log = logging.getLogger("modserver")
 
@@ -96,7 +114,6 @@ class Modserver:
 
     def openapi(self) -> dict[str, Any]:
         """The OpenAPI document of the core and every enabled plugin."""
-        from modserver import __version__
         from modserver.openapi import merge
 
         fragments = []
@@ -152,18 +169,14 @@ def build(raw: RawSettings, installed: Mapping[str, InstalledPlugin] | None = No
     available = dict(installed) if installed is not None else discover()
     plugins = resolve(core.plugins, available)
     _check_sections(raw, plugins, available)
+    _check_environment(raw, plugins, available)
 
-    pm = pluggy.PluginManager(PROJECT_NAME)
-    pm.add_hookspecs(hookspecs)
-    for plugin in plugins:
-        if plugin.hookspecs is not None:
-            pm.add_hookspecs(plugin.hookspecs)
+    pm = plugin_manager(plugins)
     registry = ServiceRegistry()
     control = ServerControl()
     contexts: dict[str, PluginContext] = {}
     hooks = AppHooks(pm, plugins, contexts)
     for plugin in plugins:
-        pm.register(plugin, name=plugin.name)
         section = validate_section(plugin.settings, raw, plugin.name) if plugin.settings else None
         contexts[plugin.name] = PluginContext(
             name=plugin.name,
@@ -196,6 +209,30 @@ def _check_sections(
             )
 
 
+def _check_environment(
+    raw: RawSettings, plugins: list[Plugin], installed: Mapping[str, InstalledPlugin]
+) -> None:
+    claimed = {name for p in plugins for name in p.environment}
+    if set(raw.unclaimed_env) - claimed:
+        # Rare (a typo, or a disabled plugin's variable): only now import the others.
+        enabled = {p.name for p in plugins}
+        for name, item in installed.items():
+            if name not in enabled:
+                with suppress(PluginError):
+                    claimed.update(load(item).environment)
+    check_environment(raw.unclaimed_env, claimed)
+
+
+# Errors a route lets escape, as JSON: HTTPException and services' RequestError with
+# their status, anything else a logged 500. (Typed loosely: one handler serves both
+# requests and WebSockets, which Starlette's type does not express.)
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    HTTPException: handle_http_exception,
+    RequestError: handle_request_error,
+    Exception: handle_unexpected,
+}
+
+
 def assemble(server: Modserver, *, manage_lifespan: bool = True) -> Starlette:
     """Compose the Starlette app of an already built server."""
     routes = _collect_routes(server)
@@ -219,7 +256,7 @@ def assemble(server: Modserver, *, manage_lifespan: bool = True) -> Starlette:
     app = Starlette(
         routes=routes,
         middleware=middleware,
-        exception_handlers={HTTPException: handle_http_exception, Exception: handle_unexpected},
+        exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan if manage_lifespan else None,
     )
     app.state.modserver = server
@@ -229,7 +266,8 @@ def assemble(server: Modserver, *, manage_lifespan: bool = True) -> Starlette:
 def _collect_routes(server: Modserver) -> list[BaseRoute]:
     owners: dict[str, str] = {}
     routes: list[BaseRoute] = []
-    for owner, contributed in [("core", core_routes(server)), *_plugin_routes(server)]:
+    core = core_routes(status=server.status, openapi=server.openapi, control=server.control)
+    for owner, contributed in [("core", core), *_plugin_routes(server)]:
         for item in contributed:
             if owner != "core" and not is_guarded(item):
                 raise PluginError(
@@ -244,9 +282,28 @@ def _collect_routes(server: Modserver) -> list[BaseRoute]:
                     )
                 owners[key] = owner
             routes.append(item)
+    _check_openapi(server, owners)
     if "GET /" not in owners:
-        routes.append(landing_route(server))
-    return routes
+        routes.append(landing_route(server.plugins))
+    return group_by_path(routes)
+
+
+def _check_openapi(server: Modserver, route_keys: Iterable[str]) -> None:
+    """Every operation a plugin's OpenAPI fragment documents must be a route it serves."""
+    from modserver.openapi import unserved_operations
+
+    keys = list(route_keys)
+    for plugin in server.plugins:
+        fragment = call_plugin_hook(
+            server.plugin_manager, plugin, "modserver_openapi", context=server.contexts[plugin.name]
+        )
+        missing = unserved_operations(fragment or {}, keys)
+        if missing:
+            raise PluginError(
+                f"plugin {plugin.name!r} documents {', '.join(missing)} in its OpenAPI "
+                "fragment (modserver_openapi), but no route serves it: fix the fragment "
+                "(paths relative to base_url, parameters as {name}) or serve the route"
+            )
 
 
 def _plugin_routes(server: Modserver) -> list[tuple[str, list[BaseRoute]]]:

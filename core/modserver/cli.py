@@ -12,12 +12,13 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import tomli_w
+from typing import TYPE_CHECKING
 
 from modserver.plugins import PluginError
 from modserver.settings import CORE, RawSettings, SettingsError, gather
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 USAGE_ERROR = 2
 
@@ -51,7 +52,7 @@ def _settings_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from modserver import __version__
+    from modserver.version import __version__
 
     parser = argparse.ArgumentParser(
         prog="modserver", description="A plugin-based, modular Jupyter server."
@@ -96,51 +97,71 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_plugins(args: argparse.Namespace) -> int:
-    """``modserver plugins``: every installed plugin and whether it would be enabled."""
-    from modserver.plugins import discover, load, resolve
+    """``modserver plugins``: every installed plugin, whether it would be enabled, what is wrong.
+
+    Lists every plugin even when some are misdeclared (marked ``broken``, with the reason
+    below the table): it is the tool to diagnose them. Exits 1 if anything is broken.
+    """
+    from modserver.diagnosis import survey
     from modserver.settings import validate_core
 
-    core = validate_core(_raw_settings(args))
-    installed = discover()
-    enabled = {p.name for p in resolve(core.plugins, installed)}
+    problems: list[str] = []
+    try:
+        selected = validate_core(_raw_settings(args)).plugins
+    except SettingsError as exc:
+        problems.append(f"settings: {exc}")
+        selected = []
+    result = survey(selected)
     rows = [("NAME", "VERSION", "PROVIDES", "REQUIRES", "ENABLED")]
-    for name, item in installed.items():
-        plugin = load(item)
+    for report in result.reports:
+        plugin = report.plugin
+        if report.problems:
+            enabled = "broken"
+            problems.extend(f"{report.name}: {problem}" for problem in report.problems)
+        else:
+            enabled = "yes" if report.name in result.enabled else "no"
         rows.append(
             (
-                name,
-                plugin.version,
-                ", ".join(i.__name__ for i in plugin.provides) or "-",
-                ", ".join(i.__name__ for i in plugin.requires) or "-",
-                "yes" if name in enabled else "no",
+                report.name,
+                plugin.version if plugin else "?",
+                _names(plugin.provides if plugin else ()),
+                _names(plugin.requires if plugin else ()),
+                enabled,
             )
         )
+    if result.selection_problem:
+        problems.append(f"the selected plugins cannot start: {result.selection_problem}")
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
         print("  ".join(cells).rstrip())
-    return 0
+    if problems:
+        print()
+        for problem in dict.fromkeys(problems):  # a duplicate name: one line, not two
+            print(f"problem: {problem}")
+    return 1 if problems else 0
+
+
+def _names(interfaces: tuple[type, ...]) -> str:
+    return ", ".join(i.__name__ for i in interfaces) or "-"
 
 
 def cmd_config_show(args: argparse.Namespace) -> int:
-    """``modserver config show``: effective settings as TOML, each with its source."""
+    """``modserver config show``: effective settings as TOML, each with its source.
+
+    The output is valid ``modserver.toml``: pasted into one, it is accepted as it is.
+    """
     from modserver.app import build
+    from modserver.settings_toml import settings_toml
 
     raw = _raw_settings(args)
     server = build(raw)
-    sections: list[tuple[str, dict[str, Any]]] = [(CORE, server.settings.model_dump(mode="json"))]
+    sections: list[tuple[str, BaseModel]] = [(CORE, server.settings)]
     for plugin in server.plugins:
         section = server.contexts[plugin.name].settings
         if section is not None:
-            sections.append((plugin.name, section.model_dump(mode="json")))
-    for name, values in sections:
-        if name != CORE:
-            print(f"\n[{name}]")
-        for key, value in values.items():
-            line = (
-                tomli_w.dumps({key: value}).strip() if value is not None else f"# {key} = (unset)"
-            )
-            print(f"{line}  # {raw.origin(name, key)}")
+            sections.append((plugin.name, section))
+    print(settings_toml(sections, raw), end="")
     return 0
 
 

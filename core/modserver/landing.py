@@ -8,15 +8,14 @@ the version and the names of the enabled plugins.
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from modserver.plugin import Plugin
 from modserver.routing import GuardedRoute, route
-
-if TYPE_CHECKING:
-    from modserver.app import Modserver
+from modserver.version import __version__
 
 PAGE = """<!doctype html>
 <html lang="en">
@@ -41,13 +40,11 @@ API client) at this server, or use the REST API directly.</p>
 """
 
 
-def landing_route(server: Modserver) -> GuardedRoute:
-    """``GET /``: what runs here and where the APIs are."""
-    from modserver import __version__
-
+def landing_route(plugins: Sequence[Plugin]) -> GuardedRoute:
+    """``GET /``: what runs here (the enabled ``plugins``) and where the APIs are."""
     items = "".join(
         f"<li>{html.escape(p.name)} {html.escape(p.version)}: {html.escape(p.description)}</li>"
-        for p in server.plugins
+        for p in plugins
     )
 
     async def landing(request: Request) -> HTMLResponse:

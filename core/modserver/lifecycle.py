@@ -16,6 +16,7 @@ import pluggy
 
 from modserver.hooks import call_plugin_hook
 from modserver.plugin import Plugin, PluginContext
+from modserver.services import ServiceError
 
 log = logging.getLogger("modserver.lifecycle")
 
@@ -45,6 +46,7 @@ async def run_plugins(
             async with AsyncExitStack() as stack:
                 for plugin, context in plugins:
                     await _start_one(stack, pm, plugin, context, shutdown_timeout)
+                    _check_provided(plugin, context)
                 on_started()
                 yield
         finally:
@@ -52,6 +54,13 @@ async def run_plugins(
             task_group.cancel_scope.cancel()
             for _, context in plugins:
                 context._task_group = None
+
+
+def _check_provided(plugin: Plugin, context: PluginContext) -> None:
+    try:
+        context.services.check_provided()
+    except ServiceError as exc:
+        raise PluginStartupError(plugin.name, exc) from None
 
 
 async def _start_one(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import re
+from collections.abc import Iterable
 from functools import cache
 from importlib.resources import files
 from typing import Any
@@ -75,6 +77,37 @@ ERROR_SCHEMA = {
     "required": ["message"],
     "properties": {"message": {"type": "string"}, "reason": {"type": ["string", "null"]}},
 }
+
+
+#: A path parameter, with Starlette's optional convertor: ``{path:path}`` documents as ``{path}``.
+PARAMETER = re.compile(r"\{(\w+)(?::\w+)?\}")
+
+
+def unserved_operations(fragment: dict[str, Any], route_keys: Iterable[str]) -> list[str]:
+    """The operations of an OpenAPI fragment (``GET /api/x``) that no route serves.
+
+    ``route_keys`` are the app's routes as ``modserver.routing.route_keys`` names them; a
+    WebSocket route serves GET (its handshake), a mount every path under it.
+    """
+    served: set[str] = set()
+    mounts: list[str] = []
+    for key in route_keys:
+        kind, _, path = key.partition(" ")
+        path = PARAMETER.sub(r"{\1}", path)
+        if kind == "MOUNT":
+            mounts.append(path.rstrip("/") + "/")
+        else:
+            served.add(f"{'GET' if kind == 'WS' else kind} {path}")
+    missing = []
+    for path, item in (fragment.get("paths") or {}).items():
+        documented = PARAMETER.sub(r"{\1}", str(path))
+        for method in item or {}:
+            if method not in HTTP_METHODS:
+                continue
+            operation = f"{method.upper()} {documented}"
+            if operation not in served and not any(documented.startswith(m) for m in mounts):
+                missing.append(operation)
+    return missing
 
 
 def _error(description: str) -> dict[str, Any]:

@@ -37,7 +37,9 @@ class Plugin:
     uses when some enabled plugin provides them, without pulling a provider in.
     ``settings`` is a pydantic model for the plugin's own settings section (named after
     the plugin). ``hookspecs`` is a module or class of ``@hookspec`` functions that this
-    plugin calls and other plugins may implement.
+    plugin calls and other plugins may implement. ``environment`` names the ``MODSERVER_*``
+    variables the plugin reads itself besides its settings section (any other
+    ``MODSERVER_<KEY>`` that is no core setting is refused as a typo).
     """
 
     name: ClassVar[str] = ""
@@ -48,6 +50,7 @@ class Plugin:
     optional: ClassVar[tuple[type, ...]] = ()
     settings: ClassVar[type[BaseModel] | None] = None
     hookspecs: ClassVar[type | ModuleType | None] = None
+    environment: ClassVar[tuple[str, ...]] = ()
 
     def __repr__(self) -> str:
         return f"<plugin {self.name} {self.version}>"

@@ -7,16 +7,26 @@ the fix. Only the selected plugins (and the providers they need) are imported.
 
 from __future__ import annotations
 
+import difflib
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 
+import pluggy
+
+from modserver import hookspecs
+from modserver.api.contents import ContentsHooks
+from modserver.markers import PROJECT_NAME
 from modserver.plugin import Plugin
 
 ENTRY_POINT_GROUP = "modserver.plugins"
 
 log = logging.getLogger("modserver.plugins")
+
+#: Hooks that any provider of a ``modserver.api`` service calls. They are always declared,
+#: so a plugin may implement them whether or not a provider is enabled.
+SERVICE_HOOKSPECS: tuple[object, ...] = (ContentsHooks,)
 
 
 class PluginError(Exception):
@@ -31,22 +41,49 @@ class InstalledPlugin:
     entry_point: EntryPoint
 
     @property
-    def distribution(self) -> str:
+    def distribution_name(self) -> str:
+        """The distribution that registers it: what ``pip uninstall`` takes."""
         dist = self.entry_point.dist
-        return f"{dist.name} {dist.version}" if dist else "?"
+        return dist.name if dist else "?"
+
+    @property
+    def distribution(self) -> str:
+        """The distribution's name and version, e.g. ``modserver-hello 1.2.3``."""
+        dist = self.entry_point.dist
+        return f"{dist.name} {dist.version}" if dist else "an unknown distribution"
+
+
+def installed_entries() -> list[InstalledPlugin]:
+    """Every entry point of the group, duplicates included, sorted by name."""
+    entries = [InstalledPlugin(ep.name, ep) for ep in entry_points(group=ENTRY_POINT_GROUP)]
+    return sorted(entries, key=lambda entry: entry.name)
+
+
+def duplicate_problem(first: InstalledPlugin, second: InstalledPlugin) -> str | None:
+    """Why two entry points of one name cannot both be installed (None if they agree).
+
+    The same target from two places (an editable install seen twice) is no conflict.
+    """
+    if first.entry_point.value == second.entry_point.value:
+        return None
+    return (
+        f"two installed distributions register plugin {first.name!r}: "
+        f"{first.distribution} ({first.entry_point.value}) and "
+        f"{second.distribution} ({second.entry_point.value}); uninstall one with "
+        f"`pip uninstall {second.distribution_name}` (or {first.distribution_name})"
+    )
 
 
 def discover() -> dict[str, InstalledPlugin]:
     """Return every installed plugin by name (built-ins are found the same way)."""
     found: dict[str, InstalledPlugin] = {}
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name in found and found[ep.name].entry_point.value != ep.value:
-            raise PluginError(
-                f"two installed distributions register plugin {ep.name!r} "
-                f"({found[ep.name].entry_point.value} and {ep.value}): uninstall one"
-            )
-        found[ep.name] = InstalledPlugin(ep.name, ep)
-    return dict(sorted(found.items()))
+    for entry in installed_entries():
+        if entry.name in found:
+            problem = duplicate_problem(found[entry.name], entry)
+            if problem:
+                raise PluginError(problem)
+        found[entry.name] = entry
+    return found
 
 
 def load(installed: InstalledPlugin) -> Plugin:
@@ -191,3 +228,61 @@ def _describe_cycle(deps: dict[str, set[str]], done: set[str]) -> str:
         f"plugin dependency cycle: {' -> '.join(cycle)} (each requires a service the next "
         "provides); make one of these requirements `optional`, or disable one plugin"
     )
+
+
+def plugin_manager(plugins: Sequence[Plugin]) -> pluggy.PluginManager:
+    """A pluggy manager knowing every hookspec, with ``plugins`` registered in order.
+
+    A hook implementation that no hookspec declares (a typo such as ``modserver_rotues``)
+    or that asks for arguments its hookspec does not pass is a ``PluginError`` naming the
+    plugin and the fix, before anything starts.
+    """
+    pm = hook_manager(plugins)
+    for plugin in plugins:
+        try:
+            pm.register(plugin, name=plugin.name)
+        except pluggy.PluginValidationError as exc:
+            raise PluginError(
+                f"plugin {plugin.name!r} implements a hook with arguments its hookspec does "
+                f"not pass: {_first_line(exc)}; accept only the hookspec's arguments"
+            ) from None
+    for plugin in plugins:
+        unknown = unknown_hooks(pm, plugin)
+        if unknown:
+            raise PluginError(unknown[0])
+    return pm
+
+
+def hook_manager(plugins: Iterable[Plugin]) -> pluggy.PluginManager:
+    """A pluggy manager with the core's, the services' and these plugins' hookspecs."""
+    pm = pluggy.PluginManager(PROJECT_NAME)
+    declared: list[object] = [hookspecs, *SERVICE_HOOKSPECS]
+    for plugin in plugins:
+        if plugin.hookspecs is not None and plugin.hookspecs not in declared:
+            declared.append(plugin.hookspecs)
+    for namespace in declared:
+        pm.add_hookspecs(namespace)  # type: ignore[arg-type]
+    return pm
+
+
+def unknown_hooks(pm: pluggy.PluginManager, plugin: Plugin) -> list[str]:
+    """One message per hook implementation of ``plugin`` that no hookspec declares."""
+    known = sorted(name for name in vars(pm.hook) if not name.startswith("_"))
+    known = [name for name in known if getattr(pm.hook, name).has_spec()]
+    problems = []
+    for caller in pm.get_hookcallers(plugin) or []:
+        own = [i for i in caller.get_hookimpls() if i.plugin is plugin]
+        if caller.has_spec() or all(i.optionalhook for i in own):
+            continue
+        close = difflib.get_close_matches(caller.name, known, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        problems.append(
+            f"plugin {plugin.name!r} implements hook {caller.name!r}, which no hookspec "
+            f"declares: {hint}fix the name, or mark it @hookimpl(optionalhook=True) if "
+            "it belongs to a plugin that may not be enabled"
+        )
+    return problems
+
+
+def _first_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())

@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from starlette.datastructures import URLPath
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Match, Mount, Route, WebSocketRoute
+from starlette.routing import BaseRoute, Match, Mount, NoMatchFound, Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
@@ -24,6 +25,7 @@ from modserver.services import ServiceRegistry
 
 USER_SCOPE_KEY = "modserver.user"
 SERVICES_SCOPE_KEY = "modserver.services"
+PATH_ROUTE_SCOPE_KEY = "modserver.path_route"
 
 HttpEndpoint = Callable[[Request], Awaitable[Response]]
 WebSocketEndpoint = Callable[[WebSocket], Awaitable[None]]
@@ -225,6 +227,75 @@ def route_keys(item: BaseRoute) -> list[str]:
     if isinstance(item, Route):
         return [f"{m} {item.path}" for m in sorted(item.methods or ())]
     return [repr(item)]
+
+
+class PathRoutes(BaseRoute):
+    """Every HTTP route of one path as one route: a method it does not serve gets 405.
+
+    Starlette lets a request whose method one route lacks fall through to a later route
+    that also matches the path (``PATCH .../x/checkpoints`` reached the rename route),
+    and its 405 lists the methods of one route only. Here, as in tornado and
+    jupyter_server, the first path that matches owns the request: the route of its
+    method serves it, or the answer is 405 with ``Allow`` listing every method of the path.
+    """
+
+    def __init__(self, routes: Sequence[Route]) -> None:
+        self.routes = list(routes)
+        self.path = self.routes[0].path
+        self.methods = sorted({m for r in self.routes for m in r.methods or ()})
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        """FULL for any request to this path; which route serves it is in the scope."""
+        if scope["type"] != "http":
+            return Match.NONE, {}
+        partial: Scope | None = None
+        for item in self.routes:
+            match, child_scope = item.matches(scope)
+            if match is Match.FULL:
+                return Match.FULL, {**child_scope, PATH_ROUTE_SCOPE_KEY: item}
+            if match is Match.PARTIAL and partial is None:
+                partial = child_scope
+        if partial is None:
+            return Match.NONE, {}
+        return Match.FULL, {**partial, PATH_ROUTE_SCOPE_KEY: None}
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve with the route of the method, or answer 405 naming every method."""
+        item = scope.get(PATH_ROUTE_SCOPE_KEY)
+        if not isinstance(item, Route):
+            raise HTTPException(405, headers={"Allow": ", ".join(self.methods)})
+        await item.handle(scope, receive, send)
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
+        """The URL of the named route among this path's routes."""
+        for item in self.routes:
+            try:
+                return item.url_path_for(name, **path_params)
+            except NoMatchFound:
+                continue
+        raise NoMatchFound(name, path_params)
+
+    def __repr__(self) -> str:
+        return f"PathRoutes(path={self.path!r}, methods={self.methods!r})"
+
+
+def group_by_path(routes: Sequence[BaseRoute]) -> list[BaseRoute]:
+    """The routes with all HTTP routes of one path joined into one ``PathRoutes``.
+
+    Each path's group takes the place of its first route, so the order of paths (the
+    more specific first) is kept.
+    """
+    groups: dict[str, list[Route]] = {}
+    order: list[BaseRoute | str] = []
+    for item in routes:
+        if isinstance(item, Route):
+            if item.path not in groups:
+                groups[item.path] = []
+                order.append(item.path)
+            groups[item.path].append(item)
+        else:
+            order.append(item)
+    return [PathRoutes(groups[x]) if isinstance(x, str) else x for x in order]
 
 
 def describe(item: Any) -> str:

@@ -10,6 +10,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from modserver import atomic
+
 
 def runtime_file_path(runtime_dir: Path, pid: int | None = None) -> Path:
     """Where the server with ``pid`` (default: this process) records itself."""
@@ -20,13 +22,7 @@ def write_runtime_file(runtime_dir: Path, info: dict[str, Any]) -> Path:
     """Write this process's runtime file atomically, readable by its owner only."""
     runtime_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = runtime_file_path(runtime_dir)
-    tmp = path.with_suffix(".json.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(info, handle, indent=2)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    atomic.write_text(path, json.dumps(info, indent=2), mode=0o600)
     return path
 
 

@@ -53,10 +53,6 @@ class ServiceRegistry:
             raise ServiceError(f"service {interface.__name__} already provided by {other!r}")
         self._services[key] = (by, implementation)
 
-    def withdraw(self, interface: type) -> None:
-        """Remove a service (its provider is shutting down)."""
-        self._services.pop(interface, None)
-
     def get(self, interface: Interface[T]) -> T:
         """Return the implementation of ``interface``; ServiceError if nobody provided it."""
         try:
@@ -91,7 +87,6 @@ class ServiceView:
         self._plugin = plugin
         self._provides = provides
         self._usable = provides + requires + optional
-        self._optional = optional
 
     def provide(self, interface: Interface[T], implementation: T) -> None:
         """Provide ``interface``; it must be listed in the plugin's ``provides``."""
@@ -101,6 +96,21 @@ class ServiceView:
                 "add it to the plugin's `provides`"
             )
         self._registry.provide(interface, implementation, by=self._plugin)
+
+    def check_provided(self) -> None:
+        """Raise ``ServiceError`` if a service in ``provides`` has not been provided.
+
+        Called once the plugin's lifespan has started, so a forgotten ``provide`` names
+        the plugin at startup instead of failing requests later.
+        """
+        missing = [i.__name__ for i in self._provides if i not in self._registry]
+        if missing:
+            names = ", ".join(missing)
+            raise ServiceError(
+                f"it declares provides=({names},) but did not provide {names} when its "
+                f"lifespan started: call context.services.provide({missing[0]}, ...) in "
+                "modserver_lifespan before it yields, or remove it from `provides`"
+            )
 
     def get(self, interface: Interface[T]) -> T:
         """Return a required (or provided) service."""

@@ -7,10 +7,11 @@ where it came from, so ``modserver config show`` can tell and errors can point a
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -105,6 +106,9 @@ class RawSettings:
 
     values: dict[str, dict[str, Any]] = field(default_factory=dict)
     origins: dict[str, str] = field(default_factory=dict)
+    #: ``MODSERVER_<KEY>`` variables that name no core setting: a plugin must claim them
+    #: (``Plugin.environment``), or they are typos (see ``check_environment``).
+    unclaimed_env: list[str] = field(default_factory=list)
 
     def set(self, section: str, key: str, value: Any, origin: str) -> None:
         self.values.setdefault(section, {})[key] = value
@@ -150,14 +154,15 @@ def gather(
         Path(DEFAULT_CONFIG_FILE) if Path(DEFAULT_CONFIG_FILE).is_file() else None
     )
     if path is not None:
-        _merge_toml(raw, path, explicit=config_file is not None)
+        _merge_toml(raw, path)
     for name, text in sorted((env if env is not None else os.environ).items()):
         if not name.startswith(ENV_PREFIX):
             continue
         rest = name[len(ENV_PREFIX) :].lower()
         section, _, key = rest.rpartition("__")
         if not section and key not in CoreSettings.model_fields:
-            continue  # e.g. MODSERVER_TOKEN: read by the plugin that documents it
+            raw.unclaimed_env.append(name)  # e.g. MODSERVER_TOKEN, read by the auth plugin
+            continue
         raw.set(section or CORE, key, parse_value(text), f"env {name}")
     for key, value in (cli or {}).items():
         if value is not None:
@@ -171,7 +176,7 @@ def gather(
     return raw
 
 
-def _merge_toml(raw: RawSettings, path: Path, *, explicit: bool) -> None:
+def _merge_toml(raw: RawSettings, path: Path) -> None:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -185,6 +190,26 @@ def _merge_toml(raw: RawSettings, path: Path, *, explicit: bool) -> None:
                 raw.set(key, sub_key.replace("-", "_"), sub_value, origin)
         else:
             raw.set(CORE, key.replace("-", "_"), value, origin)
+
+
+def check_environment(names: list[str], claimed: Iterable[str]) -> None:
+    """Refuse ``MODSERVER_<KEY>`` variables that are no core setting and no plugin's.
+
+    A typo such as ``MODSERVER_PROT=9000`` would otherwise be ignored silently.
+    """
+    unknown = sorted(set(names) - set(claimed))
+    if not unknown:
+        return
+    lines = []
+    for name in unknown:
+        key = name[len(ENV_PREFIX) :].lower()
+        close = difflib.get_close_matches(key, CoreSettings.model_fields, n=1)
+        hint = f"did you mean {ENV_PREFIX}{close[0].upper()}? " if close else ""
+        lines.append(
+            f"unknown setting {key} (from env {name}): {hint}core settings are "
+            f"{ENV_PREFIX}<KEY>, a plugin's are {ENV_PREFIX}<SECTION>__<KEY>"
+        )
+    raise SettingsError("; ".join(lines))
 
 
 def validate_section(model: type[BaseModel], raw: RawSettings, section: str) -> BaseModel:

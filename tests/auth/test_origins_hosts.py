@@ -139,7 +139,7 @@ def test_cors_preflight_for_allowed_origin(cors: RunningServer):
             "Access-Control-Request-Headers": "authorization, content-type",
         },
     )
-    assert response.status_code == 204
+    assert response.status_code == 200
     assert response.headers["access-control-allow-origin"] == "https://app.example"
     assert "PATCH" in response.headers["access-control-allow-methods"]
     assert response.headers["access-control-allow-headers"] == "authorization, content-type"

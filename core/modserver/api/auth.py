@@ -15,20 +15,6 @@ from starlette.requests import HTTPConnection
 Action = Literal["read", "write", "execute"]
 ACTIONS: tuple[Action, ...] = ("read", "write", "execute")
 
-#: Resources as jupyter_server names them; plugins may add their own names.
-RESOURCES = (
-    "api",
-    "config",
-    "contents",
-    "events",
-    "kernels",
-    "kernelspecs",
-    "nbconvert",
-    "sessions",
-    "terminals",
-    "users",
-)
-
 
 class User(BaseModel):
     """An authenticated caller, in jupyter_server's identity shape plus a role."""

@@ -12,6 +12,7 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from modserver.errors import RequestError
 from modserver.markers import hookspec
 
 if TYPE_CHECKING:
@@ -21,13 +22,15 @@ ContentsModel = dict[str, Any]
 ContentType = Literal["file", "directory", "notebook"]
 
 
-class ContentsError(Exception):
-    """A contents operation failed because of the request (status 400/403/404/409...)."""
+class ContentsError(RequestError):
+    """A contents operation failed because of the request (status 400/403/404/409...).
+
+    Any route that lets it escape answers the JSON error of ``status``.
+    """
 
     def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
+        super().__init__(message, status_code=status)
         self.status = status
-        self.message = message
 
 
 class Contents(ABC):

@@ -13,15 +13,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from modserver.errors import RequestError
+
 KernelModel = dict[str, Any]
 
 
-class KernelNotFound(LookupError):
-    """No running kernel has this id (maybe it was shut down)."""
+class KernelNotFound(RequestError, LookupError):
+    """No running kernel has this id (maybe it was shut down). A route answers 404."""
+
+    status_code = 404
 
 
-class NoSuchKernelSpec(LookupError):
-    """No kernelspec has this name."""
+class NoSuchKernelSpec(RequestError, LookupError):
+    """No kernelspec has this name. A route answers 404."""
+
+    status_code = 404
 
 
 @dataclass(slots=True)

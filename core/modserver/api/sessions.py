@@ -12,15 +12,21 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
+from modserver.errors import RequestError
+
 SessionModel = dict[str, Any]
 
 
-class SessionNotFound(LookupError):
-    """No session has this id (or its kernel vanished and the session was dropped)."""
+class SessionNotFound(RequestError, LookupError):
+    """No session has this id (or its kernel vanished and the session was dropped): 404."""
+
+    status_code = 404
 
 
-class SessionGone(LookupError):
-    """The session's kernel was gone (culled or died) before the session was deleted."""
+class SessionGone(RequestError, LookupError):
+    """The session's kernel was gone (culled or died) before the session was deleted: 410."""
+
+    status_code = 410
 
 
 @dataclass(frozen=True)

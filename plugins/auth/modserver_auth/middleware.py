@@ -1,10 +1,11 @@
 """The auth middleware: the first thing every request and WebSocket meets.
 
 In order: refuse a Host that is not local (DNS rebinding) and an Origin that is neither
-ours nor allowed (forged cross-site requests, HTTP and WebSocket); answer CORS preflights
-and add CORS headers; turn a valid ``?token=`` on a GET into the login cookie (a page
+ours nor allowed (forged cross-site requests, HTTP and WebSocket); turn a valid
+``?token=`` on a GET into the login cookie (a page
 load is redirected to the same URL without the token); hand out the ``_xsrf`` cookie; send
-a browser that gets 401 on a page to the login form. Authentication proper is ``identity``.
+a browser that gets 401 on a page to the login form. Authentication proper is ``identity``;
+CORS headers and preflights for allowed origins are ``cors`` (the next middleware in).
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from modserver_auth.xsrf import new_xsrf_token
 #: The ``_xsrf`` value of this request (sent by the browser, or newly issued).
 XSRF_SCOPE_KEY = "modserver.auth.xsrf"
 
-_PREFLIGHT_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
 _HOST_CACHE_SIZE = 64
 
 
@@ -79,14 +79,9 @@ class AuthMiddleware:
         if scope["type"] == "websocket":
             await self.app(scope, receive, send)
             return
-        if cross_origin and _is_preflight(scope, conn):
-            await self._preflight(conn, send)
-            return
-        await self._http(scope, receive, send, conn, origin if cross_origin else None)
+        await self._http(scope, receive, send, conn)
 
-    async def _http(
-        self, scope: Scope, receive: Receive, send: Send, conn: HTTPConnection, origin: str | None
-    ) -> None:
+    async def _http(self, scope: Scope, receive: Receive, send: Send, conn: HTTPConnection) -> None:
         is_get = scope["method"] in ("GET", "HEAD")
         xsrf = conn.cookies.get(XSRF_COOKIE)
         issue_xsrf = is_get and not xsrf
@@ -99,7 +94,7 @@ class AuthMiddleware:
             await self._strip_token_redirect(conn, send, login_value, xsrf if issue_xsrf else None)
             return
         redirecting = False
-        adds_headers = origin is not None or bool(issue_xsrf and xsrf) or login_value is not None
+        adds_headers = bool(issue_xsrf and xsrf) or login_value is not None
 
         async def send_wrapper(message: Message) -> None:
             nonlocal redirecting
@@ -109,8 +104,6 @@ class AuthMiddleware:
                     message = _redirect_start(self._login_url(conn))
                 if adds_headers:
                     headers = MutableHeaders(scope=message)
-                    if origin is not None:
-                        self._cors_headers(headers, origin)
                     if issue_xsrf and xsrf:
                         set_xsrf_cookie(headers, conn, value=xsrf, base_url=self.runtime.base_url)
                     if login_value is not None:
@@ -159,30 +152,6 @@ class AuthMiddleware:
     def _login_url(self, conn: HTTPConnection) -> str:
         here = conn.url.path + (f"?{conn.url.query}" if conn.url.query else "")
         return app_prefix(conn, self.runtime.base_url) + "login?" + urlencode({"next": here})
-
-    def _cors_headers(self, headers: MutableHeaders, origin: str) -> None:
-        wildcard = self.policy.allow_origin == "*" and not self.policy.allow_credentials
-        headers["access-control-allow-origin"] = "*" if wildcard else origin
-        if not wildcard:
-            headers.add_vary_header("Origin")
-        if self.policy.allow_credentials:
-            headers["access-control-allow-credentials"] = "true"
-
-    async def _preflight(self, conn: HTTPConnection, send: Send) -> None:
-        start: Message = {"type": "http.response.start", "status": 204, "headers": []}
-        headers = MutableHeaders(scope=start)
-        self._cors_headers(headers, conn.headers["origin"])
-        headers["access-control-allow-methods"] = _PREFLIGHT_METHODS
-        requested = conn.headers.get("access-control-request-headers")
-        if requested:
-            headers["access-control-allow-headers"] = requested
-        headers["access-control-max-age"] = "600"
-        await send(start)
-        await send({"type": "http.response.body", "body": b""})
-
-
-def _is_preflight(scope: Scope, conn: HTTPConnection) -> bool:
-    return scope["method"] == "OPTIONS" and "access-control-request-method" in conn.headers
 
 
 def _is_navigation(conn: HTTPConnection) -> bool:

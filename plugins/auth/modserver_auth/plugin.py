@@ -63,6 +63,7 @@ class AuthPlugin(Plugin):
     description = "Token/password login, cookies, XSRF, origin checks, roles, several users."
     provides = (Identity, Authorizer)
     settings = AuthSettings
+    environment = ("MODSERVER_TOKEN",)
 
     @hookimpl
     def modserver_lifespan(self, context: PluginContext) -> AbstractAsyncContextManager[None]:
@@ -94,6 +95,7 @@ class AuthPlugin(Plugin):
     def modserver_middleware(self, context: PluginContext) -> list[Middleware]:
         from starlette.middleware import Middleware
 
+        from modserver_auth.cors import cors_middleware
         from modserver_auth.hosts import OriginPolicy
         from modserver_auth.keepalive import UnreadBodyMiddleware
         from modserver_auth.middleware import AuthMiddleware
@@ -104,6 +106,7 @@ class AuthPlugin(Plugin):
         return [
             Middleware(UnreadBodyMiddleware),
             Middleware(AuthMiddleware, runtime=_runtime(context), policy=policy),
+            cors_middleware(policy),
         ]
 
     @hookimpl

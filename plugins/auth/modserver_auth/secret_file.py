@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import secrets
 from pathlib import Path
+
+from modserver import atomic
 
 SECRET_FILE_NAME = "auth-cookie-secret.json"
 
@@ -39,10 +40,5 @@ def load_or_rotate(path: Path, fingerprint: str) -> bytes:
 
 def _write_private(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    # Created 0600 from the start: the secret is never readable by others, not even briefly.
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.chmod(temporary, 0o600)
-    os.replace(temporary, path)
+    # 0600 from the start (atomic's temporary file is): never readable by others.
+    atomic.write_text(path, text, mode=0o600)

@@ -10,9 +10,9 @@ import contextlib
 import os
 import shutil
 
+from modserver import atomic
 from modserver.api.contents import ContentsError
 
-from modserver_contents import atomic
 from modserver_contents.models import iso_timestamp
 
 CHECKPOINT_ID = "checkpoint"

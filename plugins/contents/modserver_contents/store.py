@@ -17,9 +17,10 @@ import shutil
 import stat
 from typing import Any
 
+from modserver import atomic
 from modserver.api.contents import ContentsError
 
-from modserver_contents import atomic, naming, notebooks, trash, uploads
+from modserver_contents import naming, notebooks, trash, uploads
 from modserver_contents.checkpoints import FileCheckpoints
 from modserver_contents.models import ContentsModel, WriteAccess, base_model, listing_model
 from modserver_contents.paths import Resolver, is_hidden_path, within

@@ -10,9 +10,8 @@ import contextlib
 import os
 import stat
 
+from modserver import atomic
 from modserver.api.contents import ContentsError
-
-from modserver_contents import atomic
 
 PARTIAL_PREFIX = ".~modserver-upload-"
 

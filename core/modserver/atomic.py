@@ -2,7 +2,8 @@
 
 New bytes go to a temporary file in the same folder (same file system, so the final
 rename is atomic), are flushed and fsynced, then renamed over the target. A failure at any
-step removes the temporary file and leaves the target untouched.
+step removes the temporary file and leaves the target untouched. The one way the core and
+every plugin write a file (contents, checkpoints, config sections, secrets, runtime files).
 """
 
 from __future__ import annotations
@@ -42,24 +43,28 @@ def _fsync_dir(folder: str) -> None:
 
 
 @contextlib.contextmanager
-def replacing(target: str) -> Iterator[BinaryIO]:
+def replacing(target: str | os.PathLike[str], *, mode: int | None = None) -> Iterator[BinaryIO]:
     """Yield a binary file; on a clean exit its bytes atomically replace ``target``.
 
-    The new file keeps the permission bits of the file it replaces (or gets the usual
-    ``0o666 & ~umask`` when new). ``target`` must already be a resolved path (a symlink
-    would otherwise be replaced by a regular file).
+    The new file gets permission bits ``mode``; by default those of the file it replaces
+    (or the usual ``0o666 & ~umask`` when new). The temporary file is ``0o600`` until the
+    rename, so a private file (``mode=0o600``) is never readable by others, not even
+    briefly. ``target`` must already be a resolved path (a symlink would otherwise be
+    replaced by a regular file).
     """
-    folder, name = os.path.split(target)
-    fd, temp = tempfile.mkstemp(dir=folder, prefix=f"{TEMP_PREFIX}{name}.", suffix=".tmp")
+    folder, name = os.path.split(os.fspath(target))
+    # A short piece of the name: the temporary name must fit where a 255-byte name fits.
+    fd, temp = tempfile.mkstemp(dir=folder, prefix=f"{TEMP_PREFIX}{name[:32]}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        try:
-            mode = stat.S_IMODE(os.stat(target).st_mode)
-        except FileNotFoundError:
-            mode = 0o666 & ~_UMASK
+        if mode is None:
+            try:
+                mode = stat.S_IMODE(os.stat(target).st_mode)
+            except FileNotFoundError:
+                mode = 0o666 & ~_UMASK
         os.chmod(temp, mode)
         os.replace(temp, target)
     except BaseException:
@@ -69,10 +74,15 @@ def replacing(target: str) -> Iterator[BinaryIO]:
     _fsync_dir(folder)
 
 
-def write_bytes(target: str, data: bytes) -> None:
-    """Atomically replace ``target`` with ``data``."""
-    with replacing(target) as handle:
+def write_bytes(target: str | os.PathLike[str], data: bytes, *, mode: int | None = None) -> None:
+    """Atomically replace ``target`` with ``data`` (``mode``: see ``replacing``)."""
+    with replacing(target, mode=mode) as handle:
         handle.write(data)
+
+
+def write_text(target: str | os.PathLike[str], text: str, *, mode: int | None = None) -> None:
+    """Atomically replace ``target`` with ``text`` in UTF-8 (``mode``: see ``replacing``)."""
+    write_bytes(target, text.encode("utf-8"), mode=mode)
 
 
 def copy_file(source: str, target: str, *, keep_times: bool = False) -> None:
