@@ -50,7 +50,8 @@ def replacing(target: str) -> Iterator[BinaryIO]:
     would otherwise be replaced by a regular file).
     """
     folder, name = os.path.split(target)
-    fd, temp = tempfile.mkstemp(dir=folder, prefix=f"{TEMP_PREFIX}{name}.", suffix=".tmp")
+    # A short piece of the name: the temporary name must fit where a 255-byte name fits.
+    fd, temp = tempfile.mkstemp(dir=folder, prefix=f"{TEMP_PREFIX}{name[:32]}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             yield handle
