@@ -7,6 +7,7 @@ creates (201), PATCH renames (200), DELETE answers 204, checkpoints 201/204.
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import Any
@@ -14,7 +15,9 @@ from urllib.parse import quote
 
 import orjson
 from modserver.api.contents import Contents, ContentsError, ContentsModel
+from modserver.confined import OutsideRoot
 from modserver.errors import http_error
+from modserver.jsonbody import read_json
 from modserver.routing import route
 from starlette.requests import Request
 from starlette.responses import Response
@@ -27,7 +30,7 @@ _TYPES = {"directory", "file", "notebook"}
 
 
 def _contents_errors(endpoint: Endpoint) -> Endpoint:
-    """Turn a ``ContentsError`` into the JSON error response of its status."""
+    """Turn a ``ContentsError`` (or a refused path) into the JSON error of its status."""
 
     @wraps(endpoint)
     async def wrapper(request: Request) -> Response:
@@ -35,6 +38,12 @@ def _contents_errors(endpoint: Endpoint) -> Endpoint:
             return await endpoint(request)
         except ContentsError as exc:
             raise http_error(exc.status, exc.message) from None
+        except OutsideRoot:
+            raise http_error(403, "Permission denied: the path leads outside the root") from None
+        except OSError as exc:
+            if exc.errno == errno.ENAMETOOLONG:
+                raise http_error(400, "File name too long for this file system") from None
+            raise
 
     return wrapper
 
@@ -48,13 +57,7 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
 
 async def json_body(request: Request) -> dict[str, Any] | None:
     """The request's JSON object, None for an empty body, 400 for anything else."""
-    body = await request.body()
-    if not body.strip():
-        return None
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise http_error(400, "Invalid JSON in body of request") from None
+    data = await read_json(request)
     if data is None:
         return None
     if not isinstance(data, dict):
