@@ -24,6 +24,7 @@ from modserver_auth.cookies import (
     set_xsrf_cookie,
 )
 from modserver_auth.hosts import OriginPolicy, same_origin
+from modserver_auth.redirects import local_redirect
 from modserver_auth.runtime import AuthRuntime
 from modserver_auth.xsrf import new_xsrf_token
 
@@ -147,8 +148,8 @@ class AuthMiddleware:
     ) -> None:
         # Keep the token out of the address bar, history and later Referer headers.
         query = urlencode([(k, v) for k, v in parse_qsl(conn.url.query) if k != "token"])
-        location = conn.url.path + (f"?{query}" if query else "")
-        start = _redirect_start(location)
+        prefix = app_prefix(conn, self.runtime.base_url)
+        start = _redirect_start(local_redirect(conn.url.path, query, prefix))
         headers = MutableHeaders(scope=start)
         self._set_login(headers, conn, login_value)
         if xsrf:
@@ -161,10 +162,13 @@ class AuthMiddleware:
         return app_prefix(conn, self.runtime.base_url) + "login?" + urlencode({"next": here})
 
     def _cors_headers(self, headers: MutableHeaders, origin: str) -> None:
-        wildcard = self.policy.allow_origin == "*" and not self.policy.allow_credentials
-        headers["access-control-allow-origin"] = "*" if wildcard else origin
-        if not wildcard:
-            headers.add_vary_header("Origin")
+        # A wildcard never goes with credentials: echoing any Origin with
+        # Allow-Credentials would let every site read authenticated responses.
+        if self.policy.allow_origin == "*":
+            headers["access-control-allow-origin"] = "*"
+            return
+        headers["access-control-allow-origin"] = origin
+        headers.add_vary_header("Origin")
         if self.policy.allow_credentials:
             headers["access-control-allow-credentials"] = "true"
 
