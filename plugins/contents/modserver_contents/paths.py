@@ -21,6 +21,8 @@ def normalize(path: str) -> str:
     """Return the canonical API path (``a/b``, ``""`` for the root) or raise 400."""
     if "\x00" in path:
         raise ContentsError(400, "Invalid path: NUL bytes are not allowed")
+    if len(path) > PATH_MAX:
+        raise ContentsError(400, f"Path too long: over {PATH_MAX} characters")
     stripped = path.strip("/")
     if not stripped:
         return ""
@@ -50,6 +52,8 @@ def is_hidden_path(api_path: str) -> bool:
 
 #: The longest file name (one path part) in bytes on Linux, macOS and Windows file systems.
 NAME_MAX = 255
+#: The longest path the Linux kernel accepts.
+PATH_MAX = 4096
 
 
 def within(real: str, root: str) -> bool:

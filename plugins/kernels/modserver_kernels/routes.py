@@ -36,6 +36,8 @@ def _optional_str(body: dict[str, Any], key: str) -> str | None:
 def _check_relative(path: str) -> None:
     """400 unless ``path`` is a plain relative API path (a kernel never starts outside root)."""
     parts = path.replace("\\", "/").split("/")
+    if len(path) > 4096:
+        raise http_error(400, "Invalid kernel path: longer than 4096 characters")
     if "\x00" in path or path.startswith("~") or ".." in parts or os.path.isabs(path):
         raise http_error(400, f"Invalid kernel path {path!r}: use a path inside the root")
 
