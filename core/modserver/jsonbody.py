@@ -76,7 +76,8 @@ async def read_body(request: Request) -> bytearray:
 async def read_json(request: Request) -> Any:
     """The request body parsed by ``loads``; None for an empty body; 400 if not JSON."""
     body = await read_body(request)
-    if not body.strip():
+    # Not body.strip(): that would copy the whole body just to test it for emptiness.
+    if not body or body.isspace():
         return None
     try:
         return loads(body)

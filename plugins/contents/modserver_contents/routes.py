@@ -17,12 +17,13 @@ import orjson
 from modserver.api.contents import Contents, ContentsError, ContentsModel
 from modserver.confined import OutsideRoot
 from modserver.errors import http_error
-from modserver.jsonbody import read_json
+from modserver.jsonbody import InvalidJSON, TooDeep, loads, read_body, read_json
 from modserver.routing import route
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
+from modserver_contents.large_body import LARGE_BODY, split_content
 from modserver_contents.models import http_date
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -57,7 +58,41 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
 
 async def json_body(request: Request) -> dict[str, Any] | None:
     """The request's JSON object, None for an empty body, 400 for anything else."""
-    data = await read_json(request)
+    return _checked(await read_json(request))
+
+
+async def save_body(request: Request, contents: Contents) -> dict[str, Any] | None:
+    """As ``json_body``; a large file model's content is left encoded in the body
+    (``LargeContent``) when ``contents`` can stream it to disk."""
+    raw = await read_body(request)
+    streams = getattr(contents, "accepts_large_content", None)
+    if len(raw) >= LARGE_BODY and streams is not None and streams():
+        split = split_content(raw)
+        if split is not None and _streamable(split[0]):
+            model, content = split
+            model["content"] = content
+            return _checked(model)
+    if not raw or raw.isspace():
+        return None
+    try:
+        data = loads(raw)
+    except TooDeep as exc:
+        raise http_error(400, f"Invalid JSON in body of request: {exc}") from None
+    except InvalidJSON:
+        raise http_error(400, "Invalid JSON in body of request") from None
+    del raw  # the parsed model is all that is needed from here
+    return _checked(data)
+
+
+def _streamable(model: dict[str, Any]) -> bool:
+    return (
+        model.get("type") == "file"
+        and model.get("format") in ("text", "base64")
+        and model.get("chunk") is None
+    )
+
+
+def _checked(data: Any) -> dict[str, Any] | None:
     if data is None:
         return None
     if not isinstance(data, dict):
@@ -156,7 +191,7 @@ class ContentsRoutes:
 
     async def _put(self, request: Request, path: str) -> Response:
         contents = self._contents()
-        body = await json_body(request)
+        body = await save_body(request, contents)
         if not body:
             return self._model_response(await contents.new_untitled(path), 201)
         if body.get("copy_from"):

@@ -60,6 +60,16 @@ class LocalContents(Contents):
         """``FileStore.open_for_download`` in a worker thread (batched: it is short)."""
         return await self._batch.run(partial(self.store.open_for_download, path, read_limit))
 
+    def accepts_large_content(self) -> bool:
+        """True if a save may carry its content as ``LargeContent`` (streamed to disk).
+
+        Only while no plugin implements the save hooks: they are promised the content.
+        """
+        return not (
+            self.hook.contents_pre_save.get_hookimpls()
+            or self.hook.contents_post_save.get_hookimpls()
+        )
+
     async def save(self, model: ContentsModel, path: str) -> ContentsModel:
         """Save ``model`` at ``path`` (creating it if needed), with the save hooks."""
         return await self._saving(model, path, self.store.save)

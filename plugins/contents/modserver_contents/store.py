@@ -23,6 +23,7 @@ from modserver.confined import confined_entry, confined_path
 
 from modserver_contents import atomic, naming, notebooks, trash, uploads
 from modserver_contents.checkpoints import FileCheckpoints
+from modserver_contents.large_body import LargeContent
 from modserver_contents.models import ContentsModel, WriteAccess, base_model, listing_model
 from modserver_contents.paths import Resolver, is_hidden_path, within
 from modserver_contents.settings import ContentsSettings
@@ -61,8 +62,13 @@ def _write_content(target: str, content: Any, fmt: Any, api_path: str) -> None:
     """Atomically write a file model's ``content`` in format ``text`` or ``base64``.
 
     Encoded piece by piece straight into the temporary file, so a 200 MB save does not
-    hold another 200 MB of bytes beside the string it came in.
+    hold another 200 MB of bytes beside the string it came in. ``LargeContent`` (still
+    encoded in the request body) is decoded piece by piece the same way.
     """
+    if isinstance(content, LargeContent) and fmt in ("text", "base64"):
+        with atomic.replacing(target) as handle:
+            content.write_to(handle, fmt, api_path)
+        return
     if fmt == "base64" and isinstance(content, str) and not _has_whitespace(content):
         step = _WRITE_CHARS  # a multiple of 4: each piece decodes on its own
         with atomic.replacing(target) as handle:
