@@ -73,9 +73,8 @@ async def read_body(request: Request) -> bytearray:
     return buffer
 
 
-async def read_json(request: Request) -> Any:
-    """The request body parsed by ``loads``; None for an empty body; 400 if not JSON."""
-    body = await read_body(request)
+def parse_body(body: bytes | bytearray) -> Any:
+    """A request body parsed by ``loads``; None for an empty body; 400 if not JSON."""
     # Not body.strip(): that would copy the whole body just to test it for emptiness.
     if not body or body.isspace():
         return None
@@ -85,6 +84,11 @@ async def read_json(request: Request) -> Any:
         raise HTTPException(400, detail=f"Invalid JSON in body of request: {exc}") from None
     except InvalidJSON:
         raise HTTPException(400, detail="Invalid JSON in body of request") from None
+
+
+async def read_json(request: Request) -> Any:
+    """The request body parsed by ``loads``; None for an empty body; 400 if not JSON."""
+    return parse_body(await read_body(request))
 
 
 async def read_json_object(request: Request, *, empty: bool = False) -> dict[str, Any]:

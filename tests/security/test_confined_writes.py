@@ -73,3 +73,16 @@ def test_confined_path_resolves_links_and_refuses_what_leads_out(tmp_path: Path)
         confined_path(real_root, str(root / ".." / "root-x" / "f"))
     # The link itself may be acted on (deleted, moved): only its folder must be inside.
     assert confined_entry(real_root, str(root / "link")) == str(root / "link")
+
+
+def test_saving_a_notebook_beside_a_checkpoints_link_saves_it_and_writes_nothing_outside(
+    client: httpx.Client, site: Site, folder: tuple[str, Path]
+) -> None:
+    api, disk = folder
+    target = site.outside / "nb-checkpoints-target"
+    target.mkdir()
+    (disk / ".ipynb_checkpoints").symlink_to(target)
+    response = client.put(f"api/contents/{api}/n.ipynb", json={"type": "notebook"})
+    assert response.status_code == 201
+    assert (disk / "n.ipynb").is_file()
+    _nothing_in(target)

@@ -17,7 +17,7 @@ import orjson
 from modserver.api.contents import Contents, ContentsError, ContentsModel
 from modserver.confined import OutsideRoot
 from modserver.errors import http_error
-from modserver.jsonbody import InvalidJSON, TooDeep, loads, read_body, read_json
+from modserver.jsonbody import parse_body, read_body, read_json
 from modserver.routing import route
 from starlette.requests import Request
 from starlette.responses import Response
@@ -72,14 +72,7 @@ async def save_body(request: Request, contents: Contents) -> dict[str, Any] | No
             model, content = split
             model["content"] = content
             return _checked(model)
-    if not raw or raw.isspace():
-        return None
-    try:
-        data = loads(raw)
-    except TooDeep as exc:
-        raise http_error(400, f"Invalid JSON in body of request: {exc}") from None
-    except InvalidJSON:
-        raise http_error(400, "Invalid JSON in body of request") from None
+    data = parse_body(raw)
     del raw  # the parsed model is all that is needed from here
     return _checked(data)
 

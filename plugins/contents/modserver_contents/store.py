@@ -19,7 +19,7 @@ import stat
 from typing import Any
 
 from modserver.api.contents import ContentsError
-from modserver.confined import confined_entry, confined_path
+from modserver.confined import OutsideRoot, confined_entry, confined_path
 
 from modserver_contents import atomic, naming, notebooks, trash, uploads
 from modserver_contents.checkpoints import FileCheckpoints
@@ -371,10 +371,11 @@ class FileStore:
             # one it could not even read back would only answer errors from now on.
             raise ContentsError(400, f"{problem} (not saved: the notebook could not be read)")
         atomic.write_bytes(target, data)
-        # Like Jupyter: a notebook always has a checkpoint to revert to (when its name
-        # leaves room for the checkpoint's).
+        # Like Jupyter: a notebook always has a checkpoint to revert to, when its name
+        # leaves room for the checkpoint's and the checkpoint folder is in the root (the
+        # notebook is saved either way; POST .../checkpoints reports why there is none).
         if not self.checkpoints.list(disk_path):
-            with contextlib.suppress(ContentsError):
+            with contextlib.suppress(ContentsError, OutsideRoot):
                 self.checkpoints.create(disk_path, api_path)
         return problem
 
