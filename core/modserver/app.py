@@ -1,8 +1,9 @@
 """Assemble the ASGI app: plugins, settings, services, routes and middleware, composed once.
 
 ``create_app`` is the embedding entry point; ``modserver run`` uses the same function.
-The request path, outermost first: activity/services middleware, each plugin's middleware
-in dependency order, then the routes (core routes and every plugin's, under base_url).
+The request path, outermost first: activity/services middleware, the body limit, each
+plugin's middleware in dependency order, then the routes (core routes and every plugin's,
+under base_url).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from modserver.bodylimit import BodyLimitMiddleware
 from modserver.core_routes import core_routes
 from modserver.errors import (
     RequestError,
@@ -238,7 +240,10 @@ def assemble(server: Modserver, *, manage_lifespan: bool = True) -> Starlette:
     routes = _collect_routes(server)
     if server.settings.base_url != "/":
         routes = [Mount(server.settings.base_url.rstrip("/"), routes=routes)]
-    middleware = [Middleware(_ScopeMiddleware, server=server)]
+    middleware = [
+        Middleware(_ScopeMiddleware, server=server),
+        Middleware(BodyLimitMiddleware, limit=server.settings.max_body_size),
+    ]
     for plugin in server.plugins:
         contributed = call_plugin_hook(
             server.plugin_manager,

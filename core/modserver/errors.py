@@ -7,7 +7,6 @@ with its status as a JSON error, as it does an ``HTTPException``.
 
 from __future__ import annotations
 
-import json
 import logging
 from http import HTTPStatus
 from typing import Any
@@ -16,6 +15,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocket, WebSocketState
+
+from modserver.jsonbody import read_json_object
 
 log = logging.getLogger("modserver.errors")
 
@@ -90,17 +91,6 @@ async def json_object(request: Request, *, empty: bool = False) -> dict[str, Any
     """The request body as a JSON object, or a 400 JSON error saying what is wrong.
 
     ``empty=True`` reads an empty body as ``{}`` (for endpoints whose fields are all
-    optional).
+    optional). Parsing is ``modserver.jsonbody``'s: strict JSON, nesting bounded.
     """
-    raw = await request.body()
-    if not raw.strip():
-        if empty:
-            return {}
-        raise http_error(400, "No JSON data provided: the request body must be a JSON object")
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise http_error(400, "Invalid JSON in request body") from None
-    if not isinstance(body, dict):
-        raise http_error(400, "The request body must be a JSON object")
-    return body
+    return await read_json_object(request, empty=empty)

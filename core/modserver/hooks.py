@@ -70,6 +70,14 @@ class AppHooks:
                 results.append(answer)
         return None if first_only else results
 
+    def implemented(self, hook_name: str) -> bool:
+        """True if some enabled plugin implements hook ``hook_name``."""
+        caller = getattr(self._pm.hook, hook_name, None)
+        if caller is None:
+            return False
+        enabled = {id(plugin) for plugin in self._plugins}
+        return any(id(impl.plugin) in enabled for impl in caller.get_hookimpls())
+
     def __getattr__(self, hook_name: str) -> Callable[..., Any]:
         if hook_name.startswith("_"):
             raise AttributeError(hook_name)

@@ -62,6 +62,11 @@ class CoreSettings(BaseSettings):
         ge=0,
         description="Seconds between WebSocket pings (0: none; TCP keepalive finds dead peers).",
     )
+    max_body_size: int = Field(
+        512 * 1024 * 1024,
+        ge=0,
+        description="Largest request body in bytes (413 above it, refused before reading).",
+    )
     runtime_dir: Path = Field(
         default_factory=_default_runtime_dir, description="Where running servers are recorded."
     )

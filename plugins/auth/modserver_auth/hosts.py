@@ -84,10 +84,14 @@ def same_origin(origin: str, host_header: str | None) -> bool:
     """True when ``origin`` is the site the request was sent to (Host header)."""
     if not host_header:
         return False
-    parts = urlsplit(origin)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(origin)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return False
+        origin_port = parts.port or _DEFAULT_PORTS[parts.scheme]
+    except ValueError:
+        # "host:99999", "host:8888.evil.example", "[::1": not an origin, so not ours.
         return False
-    origin_port = parts.port or _DEFAULT_PORTS[parts.scheme]
     name, port = split_host(host_header)
     # Behind a TLS-terminating proxy the scheme we see may differ from the browser's, so
     # a Host without port means the default port of the Origin's own scheme.

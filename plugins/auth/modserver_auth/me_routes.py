@@ -8,11 +8,11 @@ PATCH changes the caller's display fields and answers ``{"status": "success",
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from modserver.api.auth import ACTIONS, Authorizer, User
 from modserver.errors import http_error
+from modserver.jsonbody import InvalidJSON, loads, read_body
 from modserver.routing import current_user, route
 from modserver.services import ServiceView
 from starlette.requests import Request
@@ -36,8 +36,8 @@ def parse_permissions(raw: str) -> dict[str, list[str]]:
     if not raw:
         return {}
     try:
-        asked = json.loads(raw)
-    except ValueError:
+        asked = loads(raw)
+    except InvalidJSON:
         raise _bad_permissions(raw) from None
     if not isinstance(asked, dict):
         raise _bad_permissions(raw)
@@ -70,7 +70,7 @@ def me_routes(runtime: AuthRuntime, services: ServiceView) -> list[BaseRoute]:
         return JSONResponse({"identity": user.identity_model(), "permissions": permissions})
 
     async def patch_me(request: Request) -> JSONResponse:
-        changes = _parse_changes(await request.body())
+        changes = _parse_changes(await read_body(request))
         user = current_user(request)
         updated = runtime.users.update(user.username, changes)
         if updated is None:
@@ -83,10 +83,10 @@ def me_routes(runtime: AuthRuntime, services: ServiceView) -> list[BaseRoute]:
     ]
 
 
-def _parse_changes(body: bytes) -> dict[str, Any]:
+def _parse_changes(body: bytearray) -> dict[str, Any]:
     try:
-        data = json.loads(body) if body else None
-    except ValueError:
+        data = loads(body) if body else None
+    except InvalidJSON:
         raise http_error(400, "Invalid or missing JSON body") from None
     if not isinstance(data, dict) or not data:
         raise http_error(400, "Invalid or missing JSON body")

@@ -25,6 +25,7 @@ from modserver_auth.cookies import (
     set_xsrf_cookie,
 )
 from modserver_auth.hosts import OriginPolicy, same_origin
+from modserver_auth.redirects import local_redirect
 from modserver_auth.runtime import AuthRuntime
 from modserver_auth.xsrf import new_xsrf_token
 
@@ -140,8 +141,8 @@ class AuthMiddleware:
     ) -> None:
         # Keep the token out of the address bar, history and later Referer headers.
         query = urlencode([(k, v) for k, v in parse_qsl(conn.url.query) if k != "token"])
-        location = conn.url.path + (f"?{query}" if query else "")
-        start = _redirect_start(location)
+        prefix = app_prefix(conn, self.runtime.base_url)
+        start = _redirect_start(local_redirect(conn.url.path, query, prefix))
         headers = MutableHeaders(scope=start)
         self._set_login(headers, conn, login_value)
         if xsrf:

@@ -1,13 +1,16 @@
-"""Where ``/login?next=...`` may send a browser: only to a path under base_url.
+"""Where a redirect may send a browser: only to a path on this server.
 
+``local_redirect`` builds every ``Location`` the auth plugin sends from a request path
+(the ``?token=`` login, ``/login?next=``): its result always starts with exactly one
+``/``, so it can never be read as a scheme-relative (``//evil.com/``) or absolute URL.
 jupyter_server had several open-redirect flaws here (``//evil``, ``/\\evil``, encoded and
-whitespace variants), so we accept a small, plain shape and fall back to base_url.
+whitespace variants), so ``next`` must also have a small, plain shape under base_url.
 """
 
 from __future__ import annotations
 
 import posixpath
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 
 def safe_next(next_url: str | None, prefix: str) -> str:
@@ -25,7 +28,28 @@ def safe_next(next_url: str | None, prefix: str) -> str:
         return prefix
     if not (path + "/").startswith(prefix) and path != prefix.rstrip("/"):
         return prefix
-    return next_url
+    return local_redirect(path, urlsplit(next_url).query, prefix)
+
+
+#: Characters kept as they are in a redirect path; everything else is percent-encoded
+#: (backslashes, controls, spaces, "?" and "#" that would end the path early).
+_PATH_SAFE = "/!$&'()*+,;=:@-._~"
+
+
+def local_redirect(path: str, query: str, prefix: str) -> str:
+    """A ``Location`` for the decoded request ``path`` and raw ``query`` on this server.
+
+    The path is percent-encoded again (the server decoded ``/%2Fevil.com/`` to
+    ``//evil.com/``) and a second leading ``/`` stays encoded, so the result is always
+    path-absolute on this host. Anything that would still not be falls back to ``prefix``.
+    """
+    encoded = quote(path, safe=_PATH_SAFE)
+    if encoded.startswith("//"):
+        encoded = "/%2F" + encoded[2:]
+    if not encoded.startswith("/") or encoded.startswith("//"):
+        return prefix
+    query = query.replace("#", "%23")
+    return encoded + (f"?{query}" if query else "")
 
 
 def _plain_path(url: str, *, allow_space: bool) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from modserver.confined import OutsideRoot
 from modserver.errors import http_error, json_object
 from modserver.routing import route
 from starlette.requests import Request
@@ -25,10 +26,15 @@ def config_routes(store: Callable[[], ConfigStore]) -> list[BaseRoute]:
             return JSONResponse(await store().get(section))
         except BrokenSection as exc:
             raise http_error(409, str(exc)) from None
+        except OutsideRoot:
+            raise _outside(section) from None
 
     async def put_section(request: Request) -> Response:
         section = _section(request)
-        await store().set(section, await json_object(request))
+        try:
+            await store().set(section, await json_object(request))
+        except OutsideRoot:
+            raise _outside(section) from None
         return Response(status_code=204)
 
     async def patch_section(request: Request) -> Response:
@@ -38,6 +44,8 @@ def config_routes(store: Callable[[], ConfigStore]) -> list[BaseRoute]:
             return JSONResponse(await store().update(section, changes))
         except BrokenSection as exc:
             raise http_error(409, str(exc)) from None
+        except OutsideRoot:
+            raise _outside(section) from None
 
     return [
         route(PATH, get_section, methods=["GET"], resource=RESOURCE),
@@ -51,3 +59,7 @@ def _section(request: Request) -> str:
         return check_section_name(request.path_params["section"])
     except InvalidSection as exc:
         raise http_error(400, str(exc)) from None
+
+
+def _outside(section: str) -> Exception:
+    return http_error(403, f"Config section {section!r} leads outside the config folder")

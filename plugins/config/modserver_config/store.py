@@ -8,12 +8,15 @@ lock serialises read-modify-write updates. File I/O runs in worker threads.
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
 
 import anyio
 from modserver import atomic
+from modserver.confined import confined_path
+from modserver.jsonbody import InvalidJSON, loads
 
 SECTION_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}$")
 
@@ -61,22 +64,26 @@ class ConfigStore:
         self._lock = anyio.Lock()
 
     def _file(self, section: str) -> Path:
-        return self.folder / f"{check_section_name(section)}.json"
+        """The section's file; ``OutsideRoot`` if a symlink there leads out of the folder."""
+        name = f"{check_section_name(section)}.json"
+        root = os.path.realpath(self.folder)
+        return Path(confined_path(root, os.path.join(root, name)))
 
     async def get(self, section: str) -> Section:
         """The section's content; ``{}`` if it was never written."""
-        return await anyio.to_thread.run_sync(self._read, self._file(section))
+        return await anyio.to_thread.run_sync(lambda: self._read(self._file(section)))
 
     async def set(self, section: str, data: Section) -> None:
         """Replace the section's content."""
-        path = self._file(section)
+        check_section_name(section)
         async with self._lock:
-            await anyio.to_thread.run_sync(self._write, path, data)
+            await anyio.to_thread.run_sync(lambda: self._write(self._file(section), data))
 
     async def update(self, section: str, changes: Section) -> Section:
         """Deep-merge ``changes`` into the section and return the result."""
-        path = self._file(section)
+        check_section_name(section)
         async with self._lock:
+            path = await anyio.to_thread.run_sync(self._file, section)
             data = await anyio.to_thread.run_sync(self._read, path)
             deep_merge(data, changes)
             await anyio.to_thread.run_sync(self._write, path, data)
@@ -89,8 +96,8 @@ class ConfigStore:
         except FileNotFoundError:
             return {}
         try:
-            data = json.loads(text) if text.strip() else {}
-        except ValueError:
+            data = loads(text) if text.strip() else {}
+        except InvalidJSON:
             raise BrokenSection(f"{path.name} is not valid JSON; fix or delete it") from None
         if not isinstance(data, dict):
             raise BrokenSection(f"{path.name} does not hold a JSON object; fix or delete it")

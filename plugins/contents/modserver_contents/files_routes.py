@@ -68,6 +68,8 @@ def files_routes(service: Callable[[], LocalContents]) -> list[BaseRoute]:
         headers = {
             "Content-Type": content_type(name),
             "Content-Security-Policy": SANDBOX_CSP,
+            # Browsers must not second-guess the type (an upload sniffed as HTML).
+            "X-Content-Type-Options": "nosniff",
             "Last-Modified": _http_date(info.st_mtime),
         }
         query = request.query_params if request.scope["query_string"] else {}

@@ -19,6 +19,7 @@ from typing import Any
 
 import orjson
 from modserver.api.contents import ContentsError
+from modserver.jsonbody import InvalidJSON, loads
 
 Notebook = dict[str, Any]
 _SPLIT_MIMES = {"application/javascript", "image/svg+xml"}
@@ -42,30 +43,39 @@ def _join_bundle(bundle: Any) -> None:
             bundle[key] = "".join(value)
 
 
+def _is_lines(value: Any) -> bool:
+    """True for a list of strings (a multi-line string as stored on disk)."""
+    return isinstance(value, list) and all(isinstance(line, str) for line in value)
+
+
 def _rejoin_and_strip(nb: Notebook) -> None:
     """Turn lists of lines back into strings and drop transient keys, in place."""
     metadata = nb.get("metadata")
     if isinstance(metadata, dict):
         for key in ("orig_nbformat", "orig_nbformat_minor", "signature"):
             metadata.pop(key, None)
-    for cell in nb.get("cells") or ():
+    cells = nb.get("cells")
+    for cell in cells if isinstance(cells, list) else ():
         if not isinstance(cell, dict):
             continue
-        if isinstance(cell.get("source"), list):
+        if _is_lines(cell.get("source")):
             cell["source"] = "".join(cell["source"])
         cell_meta = cell.get("metadata")
         if isinstance(cell_meta, dict):
             cell_meta.pop("trusted", None)
-        for attachment in (cell.get("attachments") or {}).values():
-            _join_bundle(attachment)
+        attachments = cell.get("attachments")
+        if isinstance(attachments, dict):
+            for attachment in attachments.values():
+                _join_bundle(attachment)
         if cell.get("cell_type") == "code":
-            for output in cell.get("outputs") or ():
+            outputs = cell.get("outputs")
+            for output in outputs if isinstance(outputs, list) else ():
                 if not isinstance(output, dict):
                     continue
                 kind = output.get("output_type")
                 if kind in ("execute_result", "display_data"):
                     _join_bundle(output.get("data"))
-                elif kind and isinstance(output.get("text"), list):
+                elif kind and _is_lines(output.get("text")):
                     output["text"] = "".join(output["text"])
 
 
@@ -205,8 +215,8 @@ def parse(data: bytes, path: str) -> tuple[Notebook, str | None]:
     does, so the user can repair it). Bytes that are not a notebook at all raise 400.
     """
     try:
-        nb = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
+        nb = loads(data)
+    except InvalidJSON as exc:
         raise ContentsError(400, f"Unreadable Notebook: {path} {exc}") from None
     if not isinstance(nb, dict):
         raise ContentsError(400, f"Unreadable Notebook: {path} is JSON but not a notebook")
@@ -217,6 +227,15 @@ def parse(data: bytes, path: str) -> tuple[Notebook, str | None]:
         if problem is None:
             return nb, None
     return _parse_with_nbformat(data, path)
+
+
+def readable(data: bytes) -> bool:
+    """True if ``parse`` reads these bytes back as a notebook (valid or not)."""
+    try:
+        parse(data, "")
+    except ContentsError:
+        return False
+    return True
 
 
 def _parse_with_nbformat(data: bytes, path: str) -> tuple[Notebook, str | None]:
@@ -231,7 +250,10 @@ def _parse_with_nbformat(data: bytes, path: str) -> tuple[Notebook, str | None]:
         raise ContentsError(400, f"Unreadable Notebook: {path} {exc!r}") from None
     error = captured.get("ValidationError")
     problem = f"Notebook validation failed: {error.message}" if error is not None else None
-    nb = orjson.loads(orjson.dumps(node))  # plain dicts, as the fast path returns
+    try:
+        nb = orjson.loads(orjson.dumps(node))  # plain dicts, as the fast path returns
+    except (TypeError, orjson.JSONEncodeError, orjson.JSONDecodeError) as exc:
+        raise ContentsError(400, f"Unreadable Notebook: {path} {exc}") from None
     _rejoin_and_strip(nb)
     return nb, problem
 

@@ -14,12 +14,15 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from modserver.api.contents import ContentsError
+from modserver.confined import is_within
 
 
 def normalize(path: str) -> str:
     """Return the canonical API path (``a/b``, ``""`` for the root) or raise 400."""
     if "\x00" in path:
         raise ContentsError(400, "Invalid path: NUL bytes are not allowed")
+    if len(path) > PATH_MAX:
+        raise ContentsError(400, f"Path too long: over {PATH_MAX} characters")
     stripped = path.strip("/")
     if not stripped:
         return ""
@@ -29,6 +32,10 @@ def normalize(path: str) -> str:
         # client to slip past a decoder: refuse it like the plain form.
         if part in ("", ".", "..") or unquote(part) in (".", ".."):
             raise ContentsError(400, f"Invalid path {path!r}: empty, '.' or '..' parts")
+        if len(part.encode("utf-8", "surrogatepass")) > NAME_MAX:
+            raise ContentsError(
+                400, f"File name too long: {part[:40]!r}... is over {NAME_MAX} bytes"
+            )
         if os.sep != "/" and os.sep in part:
             raise ContentsError(400, f"Invalid path {path!r}: {os.sep!r} is not a separator here")
     if parts[0].startswith("~"):
@@ -43,9 +50,15 @@ def is_hidden_path(api_path: str) -> bool:
     return any(part.startswith(".") for part in api_path.split("/")) if api_path else False
 
 
+#: The longest file name (one path part) in bytes on Linux, macOS and Windows file systems.
+NAME_MAX = 255
+#: The longest path the Linux kernel accepts.
+PATH_MAX = 4096
+
+
 def within(real: str, root: str) -> bool:
-    """True if resolved ``real`` is ``root`` or inside it (not a sibling like ``root-x``)."""
-    return real == root or real.startswith(root if root.endswith(os.sep) else root + os.sep)
+    """True if resolved ``real`` is ``root`` or inside it (the core's confined-path rule)."""
+    return is_within(real, root)
 
 
 @dataclass(frozen=True)

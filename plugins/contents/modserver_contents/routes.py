@@ -7,6 +7,7 @@ creates (201), PATCH renames (200), DELETE answers 204, checkpoints 201/204.
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import Any
@@ -14,12 +15,15 @@ from urllib.parse import quote
 
 import orjson
 from modserver.api.contents import Contents, ContentsError, ContentsModel
+from modserver.confined import OutsideRoot
 from modserver.errors import http_error
+from modserver.jsonbody import parse_body, read_body, read_json
 from modserver.routing import route
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
+from modserver_contents.large_body import LARGE_BODY, split_content
 from modserver_contents.models import http_date
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -27,7 +31,7 @@ _TYPES = {"directory", "file", "notebook"}
 
 
 def _contents_errors(endpoint: Endpoint) -> Endpoint:
-    """Turn a ``ContentsError`` into the JSON error response of its status."""
+    """Turn a ``ContentsError`` (or a refused path) into the JSON error of its status."""
 
     @wraps(endpoint)
     async def wrapper(request: Request) -> Response:
@@ -35,6 +39,12 @@ def _contents_errors(endpoint: Endpoint) -> Endpoint:
             return await endpoint(request)
         except ContentsError as exc:
             raise http_error(exc.status, exc.message) from None
+        except OutsideRoot:
+            raise http_error(403, "Permission denied: the path leads outside the root") from None
+        except OSError as exc:
+            if exc.errno == errno.ENAMETOOLONG:
+                raise http_error(400, "File name too long for this file system") from None
+            raise
 
     return wrapper
 
@@ -48,13 +58,34 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
 
 async def json_body(request: Request) -> dict[str, Any] | None:
     """The request's JSON object, None for an empty body, 400 for anything else."""
-    body = await request.body()
-    if not body.strip():
-        return None
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise http_error(400, "Invalid JSON in body of request") from None
+    return _checked(await read_json(request))
+
+
+async def save_body(request: Request, contents: Contents) -> dict[str, Any] | None:
+    """As ``json_body``; a large file model's content is left encoded in the body
+    (``LargeContent``) when ``contents`` can stream it to disk."""
+    raw = await read_body(request)
+    streams = getattr(contents, "accepts_large_content", None)
+    if len(raw) >= LARGE_BODY and streams is not None and streams():
+        split = split_content(raw)
+        if split is not None and _streamable(split[0]):
+            model, content = split
+            model["content"] = content
+            return _checked(model)
+    data = parse_body(raw)
+    del raw  # the parsed model is all that is needed from here
+    return _checked(data)
+
+
+def _streamable(model: dict[str, Any]) -> bool:
+    return (
+        model.get("type") == "file"
+        and model.get("format") in ("text", "base64")
+        and model.get("chunk") is None
+    )
+
+
+def _checked(data: Any) -> dict[str, Any] | None:
     if data is None:
         return None
     if not isinstance(data, dict):
@@ -153,7 +184,7 @@ class ContentsRoutes:
 
     async def _put(self, request: Request, path: str) -> Response:
         contents = self._contents()
-        body = await json_body(request)
+        body = await save_body(request, contents)
         if not body:
             return self._model_response(await contents.new_untitled(path), 201)
         if body.get("copy_from"):

@@ -62,6 +62,16 @@ class LocalContents(Contents):
         """``FileStore.open_for_download`` in a worker thread (batched: it is short)."""
         return await self._batch.run(partial(self.store.open_for_download, path, read_limit))
 
+    def accepts_large_content(self) -> bool:
+        """True if a save may carry its content as ``LargeContent`` (streamed to disk).
+
+        Only while no plugin implements the save hooks: they are promised the content.
+        """
+        return not (
+            self.hook.implemented("contents_pre_save")
+            or self.hook.implemented("contents_post_save")
+        )
+
     async def save(self, model: ContentsModel, path: str) -> ContentsModel:
         """Save ``model`` at ``path`` (creating it if needed), with the save hooks."""
         return await self._saving(model, path, self.store.save)

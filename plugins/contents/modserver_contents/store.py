@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import fnmatch
 import hashlib
 import os
@@ -19,9 +20,11 @@ from typing import Any
 
 from modserver import atomic
 from modserver.api.contents import ContentsError
+from modserver.confined import OutsideRoot, confined_entry, confined_path
 
 from modserver_contents import naming, notebooks, trash, uploads
 from modserver_contents.checkpoints import FileCheckpoints
+from modserver_contents.large_body import LargeContent
 from modserver_contents.models import ContentsModel, WriteAccess, base_model, listing_model
 from modserver_contents.paths import Resolver, is_hidden_path, within
 from modserver_contents.settings import ContentsSettings
@@ -51,6 +54,41 @@ def _read(disk_path: str) -> bytes:
         return handle.readall()
 
 
+#: Characters encoded and written at a time when saving a file: a large save holds its
+#: content once (as the parsed string), not again as one block of bytes.
+_WRITE_CHARS = 4 * 1024 * 1024
+
+
+def _write_content(target: str, content: Any, fmt: Any, api_path: str) -> None:
+    """Atomically write a file model's ``content`` in format ``text`` or ``base64``.
+
+    Encoded piece by piece straight into the temporary file, so a 200 MB save does not
+    hold another 200 MB of bytes beside the string it came in. ``LargeContent`` (still
+    encoded in the request body) is decoded piece by piece the same way.
+    """
+    if isinstance(content, LargeContent) and fmt in ("text", "base64"):
+        with atomic.replacing(target) as handle:
+            content.write_to(handle, fmt, api_path)
+        return
+    if fmt == "base64" and isinstance(content, str) and not _has_whitespace(content):
+        step = _WRITE_CHARS  # a multiple of 4: each piece decodes on its own
+        with atomic.replacing(target) as handle:
+            for start in range(0, len(content), step):
+                handle.write(_encode(content[start : start + step], fmt, api_path))
+        return
+    if fmt != "text" or not isinstance(content, str):
+        atomic.write_bytes(target, _encode(content, fmt, api_path))
+        return
+    with atomic.replacing(target) as handle:
+        for start in range(0, len(content), _WRITE_CHARS):
+            handle.write(content[start : start + _WRITE_CHARS].encode("utf-8", "surrogateescape"))
+
+
+def _has_whitespace(text: str) -> bool:
+    # base64 with line breaks would not split into independently decodable pieces.
+    return "\n" in text or "\r" in text or " " in text or "\t" in text
+
+
 def _encode(content: Any, fmt: Any, api_path: str) -> bytes:
     """The bytes of a file model's content in format ``text`` or ``base64``."""
     if fmt not in ("text", "base64"):
@@ -72,7 +110,7 @@ class FileStore:
         self.resolver = Resolver(os.path.realpath(root))
         self.settings = settings
         self.access = WriteAccess()
-        self.checkpoints = FileCheckpoints(settings.checkpoint_dir)
+        self.checkpoints = FileCheckpoints(settings.checkpoint_dir, self.resolver.root)
         globs = [fnmatch.translate(glob) for glob in settings.hide_globs]
         # One compiled pattern for every glob: listings test each name once.
         self._hidden_names = re.compile("|".join(globs)) if globs else None
@@ -289,20 +327,21 @@ class FileStore:
         folder = os.path.dirname(disk_path)
         if not os.path.isdir(folder):
             raise ContentsError(404, f"No such directory: {_parent(api_path)!r}")
-        # Write through a symlink to its target (the resolver vouched it is in the root).
-        target = os.path.realpath(disk_path)
+        # Write through a symlink to its target, which must be in the root.
+        target = confined_path(self.resolver.root, disk_path)
         problem: str | None = None
         try:
             if kind == "notebook":
                 problem = self._save_notebook(model.get("content"), api_path, target, disk_path)
             elif kind == "file":
-                data = _encode(model.get("content"), model.get("format"), api_path)
                 chunk = model.get("chunk")
                 if chunk is None:
-                    atomic.write_bytes(target, data)
-                elif not isinstance(chunk, int) or isinstance(chunk, bool):
+                    _write_content(target, model.get("content"), model.get("format"), api_path)
+                    return self._saved(api_path, None)
+                data = _encode(model.get("content"), model.get("format"), api_path)
+                if not isinstance(chunk, int) or isinstance(chunk, bool):
                     raise ContentsError(400, f"Invalid chunk number {chunk!r}")
-                elif not uploads.write_chunk(target, api_path, data, chunk):
+                elif not uploads.write_chunk(self.resolver.root, target, api_path, data, chunk):
                     return self._upload_progress(api_path, target)
             elif kind == "directory":
                 if not os.path.lexists(disk_path):
@@ -315,6 +354,9 @@ class FileStore:
             raise ContentsError(403, f"Permission denied: {api_path!r}") from None
         except IsADirectoryError:
             raise ContentsError(400, f"{api_path!r} is a directory") from None
+        return self._saved(api_path, problem)
+
+    def _saved(self, api_path: str, problem: str | None) -> ContentsModel:
         saved = self.get(api_path, content=False)
         if problem:
             saved["message"] = problem
@@ -324,10 +366,18 @@ class FileStore:
         if not isinstance(nb, dict):
             raise ContentsError(400, f"Notebook content of {api_path!r} must be a JSON object")
         problem = notebooks.validation_message(nb)
-        atomic.write_bytes(target, notebooks.dumps(nb))
-        # Like Jupyter: a notebook always has a checkpoint to revert to.
+        data = notebooks.dumps(nb)
+        if problem and not notebooks.readable(data):
+            # Jupyter keeps notebooks that break the schema, so the user can repair them;
+            # one it could not even read back would only answer errors from now on.
+            raise ContentsError(400, f"{problem} (not saved: the notebook could not be read)")
+        atomic.write_bytes(target, data)
+        # Like Jupyter: a notebook always has a checkpoint to revert to, when its name
+        # leaves room for the checkpoint's and the checkpoint folder is in the root (the
+        # notebook is saved either way; POST .../checkpoints reports why there is none).
         if not self.checkpoints.list(disk_path):
-            self.checkpoints.create(disk_path, api_path)
+            with contextlib.suppress(ContentsError, OutsideRoot):
+                self.checkpoints.create(disk_path, api_path)
         return problem
 
     def _upload_progress(self, api_path: str, target: str) -> ContentsModel:
@@ -382,13 +432,15 @@ class FileStore:
             api_target = api_to
         else:
             raise ContentsError(404, f"No such directory: {api_to}")
-        disk_target = self.resolver.join(api_target)
+        disk_target = confined_path(self.resolver.root, self.resolver.join(api_target))
         try:
             if os.path.isdir(disk_from):
+                if within(disk_target, os.path.realpath(disk_from)):
+                    raise ContentsError(400, f"Cannot copy {api_from!r} into itself")
                 self._check_folder_size(disk_from, api_from)
                 shutil.copytree(disk_from, disk_target, symlinks=True)
             else:
-                atomic.copy_file(disk_from, os.path.realpath(disk_target))
+                atomic.copy_file(disk_from, disk_target)
         except PermissionError:
             raise ContentsError(403, f"Permission denied: {api_target!r}") from None
         return self.get(api_target, content=False)
@@ -428,6 +480,8 @@ class FileStore:
         if not os.path.isdir(os.path.dirname(disk_new)):
             raise ContentsError(404, f"No such directory: {_parent(api_new)!r}")
         is_file = not os.path.isdir(disk_old)
+        root = self.resolver.root
+        disk_old, disk_new = confined_entry(root, disk_old), confined_entry(root, disk_new)
         try:
             shutil.move(disk_old, disk_new)
         except PermissionError:
@@ -444,7 +498,7 @@ class FileStore:
             raise _missing(api_path)
         is_file = not os.path.isdir(disk_path)
         trash.delete(
-            disk_path,
+            confined_entry(self.resolver.root, disk_path),
             api_path,
             to_trash=self.settings.delete_to_trash,
             always_delete_dir=self.settings.always_delete_dir,

@@ -6,10 +6,12 @@ exceptions into JSON errors; the WebSocket lives in connection.py.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
 from modserver import ServerControl
+from modserver.api.contents import ContentsError
 from modserver.api.kernels import KernelNotFound, NoSuchKernelSpec
 from modserver.errors import http_error, json_object
 from modserver.routing import route, websocket_route
@@ -31,6 +33,15 @@ def _optional_str(body: dict[str, Any], key: str) -> str | None:
     return value
 
 
+def _check_relative(path: str) -> None:
+    """400 unless ``path`` is a plain relative API path (a kernel never starts outside root)."""
+    parts = path.replace("\\", "/").split("/")
+    if len(path) > 4096:
+        raise http_error(400, "Invalid kernel path: longer than 4096 characters")
+    if "\x00" in path or path.startswith("~") or ".." in parts or os.path.isabs(path):
+        raise http_error(400, f"Invalid kernel path {path!r}: use a path inside the root")
+
+
 def kernel_routes(
     registry: Callable[[], KernelRegistry], base_url: str, server: ServerControl
 ) -> list[BaseRoute]:
@@ -46,10 +57,14 @@ def kernel_routes(
         body = await json_object(request, empty=True)
         name = _optional_str(body, "name")
         path = _optional_str(body, "path")
+        if path is not None:
+            _check_relative(path)
         try:
             model = await registry().start(name, path)
         except NoSuchKernelSpec as exc:
             raise http_error(404, str(exc)) from None
+        except ContentsError as exc:  # the contents service refused the kernel's folder
+            raise http_error(exc.status, exc.message) from None
         except KernelStartError as exc:
             raise http_error(500, str(exc)) from None
         location = f"{base_url}api/kernels/{model['id']}"

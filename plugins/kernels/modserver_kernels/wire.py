@@ -17,6 +17,7 @@ import struct
 from typing import Any
 
 from modserver.api.kernels import KernelMessage
+from modserver.jsonbody import loads
 
 V1_PROTOCOL = "v1.kernel.websocket.jupyter.org"
 CHANNELS = ("shell", "control", "stdin", "iopub")
@@ -119,8 +120,8 @@ def decode_v1(frame: bytes) -> KernelMessage:
         view = memoryview(frame)
         parts = [bytes(view[offsets[i] : offsets[i + 1]]) for i in range(count - 1)]
         channel = parts[0].decode()
-        header = json.loads(parts[1])
-        parent = json.loads(parts[2]) if parts[2] else {}
+        header = loads(parts[1])
+        parent = loads(parts[2]) if parts[2] else {}
     except (struct.error, UnicodeDecodeError, ValueError) as exc:
         raise WireError(f"bad v1 frame: {exc}") from None
     if not isinstance(header, dict) or not isinstance(parent, dict):
@@ -191,10 +192,10 @@ def decode_legacy(frame: str | bytes) -> KernelMessage:
                 raise WireError("bad legacy binary frame")
             offsets = [*struct.unpack_from(f"!{count}I", frame, 4), len(frame)]
             blobs = [frame[offsets[i] : offsets[i + 1]] for i in range(count)]
-            data = json.loads(blobs[0])
+            data = loads(blobs[0])
             buffers = blobs[1:]
         else:
-            data = json.loads(frame)
+            data = loads(frame)
     except (struct.error, ValueError) as exc:
         raise WireError(f"bad message: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("header"), dict):
