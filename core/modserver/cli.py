@@ -106,12 +106,13 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     from modserver.settings import validate_core
 
     problems: list[str] = []
+    selected: list[str] | None
     try:
         selected = validate_core(_raw_settings(args)).plugins
     except SettingsError as exc:
         problems.append(f"settings: {exc}")
-        selected = []
-    result = survey(selected)
+        selected = None  # which plugins would run is unknown
+    result = survey(selected or [])
     rows = [("NAME", "VERSION", "PROVIDES", "REQUIRES", "ENABLED")]
     for report in result.reports:
         plugin = report.plugin
@@ -119,7 +120,7 @@ def cmd_plugins(args: argparse.Namespace) -> int:
             enabled = "broken"
             problems.extend(f"{report.name}: {problem}" for problem in report.problems)
         else:
-            enabled = "yes" if report.name in result.enabled else "no"
+            enabled = "?" if selected is None else "yes" if report.name in result.enabled else "no"
         rows.append(
             (
                 report.name,
