@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,8 +28,10 @@ from modserver.api.kernels import (
     Kernels,
     NoSuchKernelSpec,
 )
+from modserver.child_env import child_environment
 
 from modserver_kernels.client import KernelClient, utcnow
+from modserver_kernels.launch import SafeKernelManager
 from modserver_kernels.settings import KernelsSettings
 
 if TYPE_CHECKING:
@@ -137,13 +138,14 @@ class KernelRegistry(Kernels):
             raise NoSuchKernelSpec(f"No such kernel named {name}") from None
         cwd = await anyio.to_thread.run_sync(self._cwd_for, path or "")
         kernel_id = str(uuid.uuid4())
-        manager = AsyncKernelManager(
+        manager = SafeKernelManager(
             kernel_name=name,
             kernel_spec_manager=self.spec_manager,
             context=self._context,
             shutdown_wait_time=self.settings.shutdown_wait,
         )
-        full_env = {**os.environ, **(env or {})}
+        # The kernel runs user code: it gets no server setting or secret (MODSERVER_*).
+        full_env = child_environment(env)
         client = KernelClient(
             kernel_id,
             self._context,

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from modserver import ServerControl
+from modserver.api.auth import Action
 from modserver.api.kernels import KernelNotFound, NoSuchKernelSpec
 from modserver.errors import http_error, json_object
 from modserver.routing import route, websocket_route
@@ -22,6 +23,7 @@ from modserver_kernels.connection import OpenSessions, serve_channels
 from modserver_kernels.manager import KernelRegistry, KernelStartError
 
 RESOURCE = "kernels"
+EXECUTE: Action = "execute"
 
 
 def _optional_str(body: dict[str, Any], key: str) -> str | None:
@@ -87,21 +89,34 @@ def kernel_routes(
     async def channels(websocket: WebSocket) -> None:
         await serve_channels(websocket, registry(), sessions)
 
+    # Starting, stopping, interrupting and restarting a kernel run or control code:
+    # "execute", whatever the HTTP method (editors may write files, not run them).
     return [
         route("/api/kernels", list_kernels, resource=RESOURCE),
-        route("/api/kernels", start_kernel, methods=["POST"], resource=RESOURCE),
+        route("/api/kernels", start_kernel, methods=["POST"], resource=RESOURCE, action=EXECUTE),
         route("/api/kernels/{kernel_id}", get_kernel, resource=RESOURCE),
-        route("/api/kernels/{kernel_id}", delete_kernel, methods=["DELETE"], resource=RESOURCE),
+        route(
+            "/api/kernels/{kernel_id}",
+            delete_kernel,
+            methods=["DELETE"],
+            resource=RESOURCE,
+            action=EXECUTE,
+        ),
         route(
             "/api/kernels/{kernel_id}/interrupt",
             interrupt_kernel,
             methods=["POST"],
             resource=RESOURCE,
+            action=EXECUTE,
         ),
         route(
-            "/api/kernels/{kernel_id}/restart", restart_kernel, methods=["POST"], resource=RESOURCE
+            "/api/kernels/{kernel_id}/restart",
+            restart_kernel,
+            methods=["POST"],
+            resource=RESOURCE,
+            action=EXECUTE,
         ),
         websocket_route(
-            "/api/kernels/{kernel_id}/channels", channels, resource=RESOURCE, action="execute"
+            "/api/kernels/{kernel_id}/channels", channels, resource=RESOURCE, action=EXECUTE
         ),
     ]
