@@ -70,17 +70,26 @@ def fragment() -> dict[str, Any]:
                 "post": {
                     "summary": "Interrupt a kernel",
                     "tags": ["kernels"],
-                    "responses": {"204": {"description": "Interrupted"}, "404": missing},
+                    "responses": {
+                        "204": {"description": "Interrupted"},
+                        "404": missing,
+                        "409": _error("The kernel is restarting or shutting down"),
+                    },
                 },
             },
             "/api/kernels/{kernel_id}/restart": {
                 "parameters": [_KERNEL_ID],
                 "post": {
                     "summary": "Restart a kernel and wait until it answers",
+                    "description": (
+                        "A restart already under way is joined: concurrent requests all "
+                        "answer with its outcome."
+                    ),
                     "tags": ["kernels"],
                     "responses": {
                         "200": _json(_KERNEL, "The restarted kernel"),
                         "404": missing,
+                        "409": _error("The kernel was shut down before or during the restart"),
                         "500": _error("The kernel did not come back"),
                     },
                 },

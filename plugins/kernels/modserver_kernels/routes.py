@@ -20,7 +20,7 @@ from starlette.routing import BaseRoute
 from starlette.websockets import WebSocket
 
 from modserver_kernels.connection import OpenSessions, serve_channels
-from modserver_kernels.manager import KernelRegistry, KernelStartError
+from modserver_kernels.manager import KernelBusy, KernelRegistry, KernelStartError
 
 RESOURCE = "kernels"
 EXECUTE: Action = "execute"
@@ -75,6 +75,8 @@ def kernel_routes(
             await registry().interrupt(request.path_params["kernel_id"])
         except KernelNotFound as exc:
             raise http_error(404, str(exc)) from None
+        except KernelBusy as exc:
+            raise http_error(409, str(exc)) from None
         return Response(status_code=204)
 
     async def restart_kernel(request: Request) -> Response:
@@ -82,6 +84,8 @@ def kernel_routes(
             model = await registry().restart(request.path_params["kernel_id"])
         except KernelNotFound as exc:
             raise http_error(404, str(exc)) from None
+        except KernelBusy as exc:
+            raise http_error(409, str(exc)) from None
         except KernelStartError as exc:
             raise http_error(500, f"Exception restarting kernel: {exc}") from None
         return JSONResponse(model)
