@@ -113,7 +113,7 @@ def test_concurrent_restarts_join_one_restart(server: RunningServer):
     kernel_id, folder = start_in(server, "tenfold")
     clients = [server.client() for _ in range(10)]
     statuses = all_at_once(
-        [lambda c=c: c.post(f"api/kernels/{kernel_id}/restart") for c in clients]  # type: ignore[misc]
+        [lambda c=c: c.post(f"api/kernels/{kernel_id}/restart") for c in clients]
     )
     assert sorted(set(statuses)) in ([200], [200, 409], [409])
     assert 200 in statuses
