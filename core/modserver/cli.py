@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -223,5 +224,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return USAGE_ERROR
 
 
+def _forget_working_folder() -> None:
+    """Drop the working folder that ``python -m`` put first on ``sys.path``.
+
+    The server is often started in the folder it serves, which other users may write: a
+    planted ``ipykernel.py`` would otherwise run inside the server at its first lazy
+    import (the ``modserver`` console script never has this entry).
+    """
+    if not getattr(sys.flags, "safe_path", False) and sys.path and sys.path[0] in ("", os.getcwd()):
+        del sys.path[0]
+
+
 if __name__ == "__main__":  # pragma: no cover
+    _forget_working_folder()
     sys.exit(main())

@@ -1,21 +1,69 @@
-"""Role-based authorization: owner may do everything, editor may read and write but not
-execute, viewer may only read. Every guarded route asks this through ``modserver.routing``.
+"""Role-based authorization: the one table of which role may do what, per resource.
+
+Every guarded route asks this through ``modserver.routing``; the route names its resource
+and action (docs/security.md, "Roles", is this table in prose). Anything that runs code —
+starting, restarting, interrupting or stopping a kernel, a kernel WebSocket, a session
+(sessions start and stop kernels), a terminal, shutting the server down — is ``execute``,
+and only the owner has ``execute``.
 """
 
 from __future__ import annotations
 
-from modserver.api.auth import Action, Authorizer, User
+from collections.abc import Mapping
 
-ROLE_ACTIONS: dict[str, frozenset[str]] = {
-    "owner": frozenset({"read", "write", "execute"}),
-    "editor": frozenset({"read", "write"}),
-    "viewer": frozenset({"read"}),
+from modserver.api.auth import ACTIONS, Action, Authorizer, User
+
+Grants = Mapping[str, frozenset[Action]]
+
+_NONE: frozenset[Action] = frozenset()
+_READ: frozenset[Action] = frozenset({"read"})
+_READ_WRITE: frozenset[Action] = frozenset({"read", "write"})
+_ALL: frozenset[Action] = frozenset(ACTIONS)
+
+#: Resource → actions, for each role. A resource missing from a role's table is refused,
+#: so a plugin's new resource is owner-only until someone decides otherwise here.
+ROLE_GRANTS: dict[str, Grants] = {
+    "editor": {
+        "api": _READ,
+        "contents": _READ_WRITE,
+        "kernelspecs": _READ,
+        "kernels": _READ,
+        "sessions": _READ,
+        # Shared front-end configuration and settings change the owner's browser too.
+        "config": _READ,
+        "settings": _READ,
+        "workspaces": _READ_WRITE,
+        "collaboration": _READ_WRITE,
+        "users": frozenset({"write"}),  # their own display fields (PATCH /api/me)
+        "events": _READ,
+        "nbconvert": _READ,
+    },
+    "viewer": {
+        "api": _READ,
+        "contents": _READ,
+        "kernelspecs": _READ,
+        "kernels": _READ,
+        "sessions": _READ,
+        "config": _READ,
+        "settings": _READ,
+        "workspaces": _READ,
+        "collaboration": _READ,
+        "events": _READ,
+        "nbconvert": _READ,
+    },
 }
 
 
+def granted(role: str, resource: str) -> frozenset[Action]:
+    """The actions ``role`` has on ``resource`` (unknown roles get nothing)."""
+    if role == "owner":
+        return _ALL
+    return ROLE_GRANTS.get(role, {}).get(resource, _NONE)
+
+
 class RoleAuthorizer(Authorizer):
-    """Grants actions by the user's role, for every resource alike."""
+    """Grants actions by the user's role and the resource, from ``ROLE_GRANTS``."""
 
     async def is_authorized(self, user: User, action: Action, resource: str) -> bool:
-        """True when the user's role includes ``action`` (unknown roles get nothing)."""
-        return action in ROLE_ACTIONS.get(user.role, frozenset())
+        """True when the user's role has ``action`` on ``resource``."""
+        return action in granted(user.role, resource)

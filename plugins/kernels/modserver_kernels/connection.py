@@ -43,12 +43,22 @@ TOO_SLOW = "Too slow: fell too far behind the kernel's output; reconnect"
 
 
 class ConnectionQueue:
-    """A bounded queue of messages for one WebSocket (count and bytes)."""
+    """A bounded queue of messages for one WebSocket (count and bytes).
+
+    The bound covers everything this client has not received yet: messages waiting here,
+    those the writer has taken but not sent, and the one being sent. A message counts
+    until its send returns, and the ASGI server's send returns only once the socket has
+    drained its write buffer (hypercorn awaits the transport's ``drain()``), so a client
+    that stops reading stops the writer and soon overflows the bound: it is dropped, and
+    what the server holds for it never exceeds ``max_bytes`` plus the frame in flight.
+    """
 
     def __init__(self, max_messages: int, max_bytes: int) -> None:
         self.max_messages = max_messages
         self.max_bytes = max_bytes
         self.items: deque[KernelMessage] = deque()
+        #: Messages and bytes not yet sent: queued, taken by the writer, or in flight.
+        self.unsent = 0
         self.size = 0
         self.overflowed = False
         self.closed = False
@@ -63,13 +73,18 @@ class ConnectionQueue:
         if self.overflowed or self.closed:
             return
         self.items.append(message)
+        self.unsent += 1
         self.size += message.size
-        if len(self.items) > self.max_messages or self.size > self.max_bytes:
+        if self.unsent > self.max_messages or self.size > self.max_bytes:
             self.overflowed = True
             self.items.clear()
-            self.size = 0
             self.on_overflow()
         self._wake.set()
+
+    def sent(self, message: KernelMessage) -> None:
+        """``message`` has left the server (its send returned): it no longer counts."""
+        self.unsent -= 1
+        self.size -= message.size
 
     def close(self, code: int = CLOSE_REPLACED) -> None:
         """Wake the writer so it ends, closing the socket with ``code``."""
@@ -79,13 +94,15 @@ class ConnectionQueue:
         self._wake.set()
 
     async def take(self) -> list[KernelMessage]:
-        """Everything queued (waits for at least one message, overflow or close)."""
+        """Everything queued (waits for at least one message, overflow or close).
+
+        The messages still count against the bound until the writer reports them ``sent``.
+        """
         while not self.items and not self.overflowed and not self.closed:
             await self._wake.wait()
             self._wake = anyio.Event()
         batch = list(self.items)
         self.items.clear()
-        self.size = 0
         return batch
 
 
@@ -226,6 +243,7 @@ async def _write(
                     await websocket.send({"type": "websocket.send", "bytes": frame})
                 else:
                     await websocket.send({"type": "websocket.send", "text": frame})
+                queue.sent(message)
             if queue.overflowed:
                 break
             if queue.closed and not queue.items:

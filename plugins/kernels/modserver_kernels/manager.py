@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,8 +28,10 @@ from modserver.api.kernels import (
     Kernels,
     NoSuchKernelSpec,
 )
+from modserver.child_env import child_environment
 
 from modserver_kernels.client import KernelClient, utcnow
+from modserver_kernels.launch import SafeKernelManager
 from modserver_kernels.settings import KernelsSettings
 
 if TYPE_CHECKING:
@@ -43,6 +44,18 @@ class KernelStartError(RuntimeError):
     """A kernel process could not be started, or did not come back from a restart."""
 
 
+class KernelBusy(RuntimeError):
+    """Another lifecycle operation on the kernel (restart, shutdown) is under way."""
+
+
+@dataclass(eq=False)
+class PendingRestart:
+    """A restart under way, which concurrent restart requests join."""
+
+    done: anyio.Event = field(default_factory=anyio.Event)
+    error: Exception | None = None
+
+
 def isoformat(moment: Any) -> str:
     """ISO 8601 in UTC with a ``Z``, as jupyter_server writes timestamps."""
     return str(moment.isoformat()).replace("+00:00", "Z")
@@ -50,7 +63,12 @@ def isoformat(moment: Any) -> str:
 
 @dataclass(eq=False)
 class RunningKernel:
-    """A kernel process and its shared client."""
+    """A kernel process and its shared client.
+
+    ``lock`` serializes lifecycle operations (restart, auto-restart, interrupt, shutdown):
+    jupyter_client's manager is not safe against two at once, and a restart racing a
+    shutdown would otherwise leave the restarted process running untracked.
+    """
 
     id: str
     name: str
@@ -59,6 +77,10 @@ class RunningKernel:
     reason: str = ""
     restarting: bool = False
     stopping: bool = False
+    lock: anyio.Lock = field(default_factory=anyio.Lock)
+    pending_restart: PendingRestart | None = None
+    #: Cancels the restart under way: a shutdown does not wait for a restart to finish.
+    restart_scope: anyio.CancelScope | None = None
 
 
 class KernelRegistry(Kernels):
@@ -137,13 +159,14 @@ class KernelRegistry(Kernels):
             raise NoSuchKernelSpec(f"No such kernel named {name}") from None
         cwd = await anyio.to_thread.run_sync(self._cwd_for, path or "")
         kernel_id = str(uuid.uuid4())
-        manager = AsyncKernelManager(
+        manager = SafeKernelManager(
             kernel_name=name,
             kernel_spec_manager=self.spec_manager,
             context=self._context,
             shutdown_wait_time=self.settings.shutdown_wait,
         )
-        full_env = {**os.environ, **(env or {})}
+        # The kernel runs user code: it gets no server setting or secret (MODSERVER_*).
+        full_env = child_environment(env)
         client = KernelClient(
             kernel_id,
             self._context,
@@ -186,16 +209,22 @@ class KernelRegistry(Kernels):
         await self._stop(kernel, now=False)
 
     async def _stop(self, kernel: RunningKernel, now: bool) -> None:
+        # Marked first: from now on the kernel is gone for every caller, and a restart
+        # under way is cancelled; the lock then waits for it to unwind, so the process
+        # stopped below is the one that is actually running.
         kernel.stopping = True
+        if kernel.restart_scope is not None:
+            kernel.restart_scope.cancel()
         kernel.client.close()
-        try:
-            with anyio.CancelScope(shield=True):
-                await kernel.manager.shutdown_kernel(now=now)
-        except Exception:
-            log.exception("kernel %s did not shut down cleanly", kernel.id)
-        finally:
-            self._kernels.pop(kernel.id, None)
-            log.info("Kernel shutdown: %s", kernel.id)
+        with anyio.CancelScope(shield=True):
+            async with kernel.lock:
+                try:
+                    await kernel.manager.shutdown_kernel(now=now)
+                except Exception:
+                    log.exception("kernel %s did not shut down cleanly", kernel.id)
+                finally:
+                    self._kernels.pop(kernel.id, None)
+                    log.info("Kernel shutdown: %s", kernel.id)
 
     async def shutdown_all(self) -> None:
         """Stop every kernel at once (server shutdown)."""
@@ -209,24 +238,68 @@ class KernelRegistry(Kernels):
 
     async def interrupt(self, kernel_id: str) -> None:
         kernel = self.running(kernel_id)
-        await kernel.manager.interrupt_kernel()
+        if kernel.lock.locked():
+            raise KernelBusy(f"Kernel {kernel_id} is restarting or shutting down")
+        async with kernel.lock:
+            self.running(kernel_id)
+            await kernel.manager.interrupt_kernel()
 
     async def restart(self, kernel_id: str) -> KernelModel:
+        """Restart the kernel; a restart already under way is joined, not repeated.
+
+        Raises ``KernelBusy`` when the kernel is shut down meanwhile, ``KernelStartError``
+        when it does not come back.
+        """
         kernel = self.running(kernel_id)
-        if not await self._restart(kernel, now=False):
-            raise KernelStartError(kernel.reason)
+        pending = kernel.pending_restart
+        if pending is None:
+            pending = kernel.pending_restart = PendingRestart()
+            try:
+                await self._restart_once(kernel, pending)
+            finally:
+                kernel.pending_restart = None
+                pending.done.set()
+        else:
+            await pending.done.wait()
+        if pending.error is not None:
+            raise pending.error
         return self.model(kernel)
 
+    async def _restart_once(self, kernel: RunningKernel, pending: PendingRestart) -> None:
+        async with kernel.lock:
+            if kernel.stopping:
+                pending.error = KernelBusy(f"Kernel {kernel.id} was shut down")
+                return
+            answered = await self._restart(kernel, now=False)
+        if kernel.stopping:
+            pending.error = KernelBusy(f"Kernel {kernel.id} was shut down during its restart")
+        elif not answered:
+            pending.error = KernelStartError(kernel.reason)
+
     async def _restart(self, kernel: RunningKernel, now: bool) -> bool:
+        """Restart under the kernel's lock (held by the caller); False if it did not answer.
+
+        A shutdown cancels it through ``restart_scope`` (then False, ``stopping`` set).
+        """
         # Requests from clients wait in the queue while the kernel is away.
         kernel.restarting = True
         kernel.client.ready = False
         kernel.client.execution_state = "restarting"
+        answered = False
         try:
-            await kernel.manager.restart_kernel(now=now)
-            answered = await kernel.client.wait_until_answering(self.settings.kernel_info_timeout)
+            with anyio.CancelScope() as scope:
+                kernel.restart_scope = scope
+                if kernel.stopping:
+                    scope.cancel()
+                await kernel.manager.restart_kernel(now=now)
+                answered = await kernel.client.wait_until_answering(
+                    self.settings.kernel_info_timeout
+                )
         finally:
+            kernel.restart_scope = None
             kernel.restarting = False
+        if kernel.stopping:
+            return False
         await kernel.client.resume()
         if answered:
             kernel.reason = ""
@@ -260,21 +333,33 @@ class KernelRegistry(Kernels):
             await self._watch_health({})
 
     async def _watch_health(self, failures: dict[str, int]) -> None:
-        while True:
-            await anyio.sleep(self.settings.restart_poll_interval)
-            for kernel in list(self._kernels.values()):
-                if kernel.stopping or kernel.restarting:
-                    continue
-                try:
-                    alive = await kernel.manager.is_alive()
-                except Exception:
-                    alive = False
-                if alive:
-                    failures.pop(kernel.id, None)
-                    continue
+        # Each dead kernel is revived in its own task: one restart that hangs (up to
+        # kernel_info_timeout) must not keep the watcher from noticing other deaths.
+        reviving: set[str] = set()
+
+        async def revive(kernel: RunningKernel) -> None:
+            try:
                 await self._revive(kernel, failures)
-            for gone in set(failures) - set(self._kernels):
-                failures.pop(gone, None)
+            finally:
+                reviving.discard(kernel.id)
+
+        async with anyio.create_task_group() as group:
+            while True:
+                await anyio.sleep(self.settings.restart_poll_interval)
+                for kernel in list(self._kernels.values()):
+                    if kernel.id in reviving or kernel.stopping or kernel.lock.locked():
+                        continue
+                    try:
+                        alive = await kernel.manager.is_alive()
+                    except Exception:
+                        alive = False
+                    if alive:
+                        failures.pop(kernel.id, None)
+                        continue
+                    reviving.add(kernel.id)
+                    group.start_soon(revive, kernel)
+                for gone in set(failures) - set(self._kernels):
+                    failures.pop(gone, None)
 
     async def _revive(self, kernel: RunningKernel, failures: dict[str, int]) -> None:
         count = failures.get(kernel.id, 0)
@@ -291,7 +376,9 @@ class KernelRegistry(Kernels):
         )
         self.status_notice(kernel, "restarting")
         try:
-            await self._restart(kernel, now=True)
+            async with kernel.lock:
+                if not kernel.stopping:
+                    await self._restart(kernel, now=True)
         except Exception:
             log.exception("restarting kernel %s failed", kernel.id)
 

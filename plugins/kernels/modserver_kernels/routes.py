@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from modserver import ServerControl
+from modserver.api.auth import Action
 from modserver.api.contents import ContentsError
 from modserver.api.kernels import KernelNotFound, NoSuchKernelSpec
 from modserver.errors import http_error, json_object
@@ -21,9 +22,10 @@ from starlette.routing import BaseRoute
 from starlette.websockets import WebSocket
 
 from modserver_kernels.connection import OpenSessions, serve_channels
-from modserver_kernels.manager import KernelRegistry, KernelStartError
+from modserver_kernels.manager import KernelBusy, KernelRegistry, KernelStartError
 
 RESOURCE = "kernels"
+EXECUTE: Action = "execute"
 
 
 def _optional_str(body: dict[str, Any], key: str) -> str | None:
@@ -88,6 +90,8 @@ def kernel_routes(
             await registry().interrupt(request.path_params["kernel_id"])
         except KernelNotFound as exc:
             raise http_error(404, str(exc)) from None
+        except KernelBusy as exc:
+            raise http_error(409, str(exc)) from None
         return Response(status_code=204)
 
     async def restart_kernel(request: Request) -> Response:
@@ -95,6 +99,8 @@ def kernel_routes(
             model = await registry().restart(request.path_params["kernel_id"])
         except KernelNotFound as exc:
             raise http_error(404, str(exc)) from None
+        except KernelBusy as exc:
+            raise http_error(409, str(exc)) from None
         except KernelStartError as exc:
             raise http_error(500, f"Exception restarting kernel: {exc}") from None
         return JSONResponse(model)
@@ -102,21 +108,34 @@ def kernel_routes(
     async def channels(websocket: WebSocket) -> None:
         await serve_channels(websocket, registry(), sessions)
 
+    # Starting, stopping, interrupting and restarting a kernel run or control code:
+    # "execute", whatever the HTTP method (editors may write files, not run them).
     return [
         route("/api/kernels", list_kernels, resource=RESOURCE),
-        route("/api/kernels", start_kernel, methods=["POST"], resource=RESOURCE),
+        route("/api/kernels", start_kernel, methods=["POST"], resource=RESOURCE, action=EXECUTE),
         route("/api/kernels/{kernel_id}", get_kernel, resource=RESOURCE),
-        route("/api/kernels/{kernel_id}", delete_kernel, methods=["DELETE"], resource=RESOURCE),
+        route(
+            "/api/kernels/{kernel_id}",
+            delete_kernel,
+            methods=["DELETE"],
+            resource=RESOURCE,
+            action=EXECUTE,
+        ),
         route(
             "/api/kernels/{kernel_id}/interrupt",
             interrupt_kernel,
             methods=["POST"],
             resource=RESOURCE,
+            action=EXECUTE,
         ),
         route(
-            "/api/kernels/{kernel_id}/restart", restart_kernel, methods=["POST"], resource=RESOURCE
+            "/api/kernels/{kernel_id}/restart",
+            restart_kernel,
+            methods=["POST"],
+            resource=RESOURCE,
+            action=EXECUTE,
         ),
         websocket_route(
-            "/api/kernels/{kernel_id}/channels", channels, resource=RESOURCE, action="execute"
+            "/api/kernels/{kernel_id}/channels", channels, resource=RESOURCE, action=EXECUTE
         ),
     ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from modserver.api.auth import Action
 from modserver.api.kernels import KernelNotFound, NoSuchKernelSpec
 from modserver.api.sessions import KernelChoice, SessionGone, SessionNotFound
 from modserver.errors import http_error, json_object
@@ -20,6 +21,7 @@ from starlette.routing import BaseRoute
 from modserver_sessions.manager import SessionManager
 
 RESOURCE = "sessions"
+EXECUTE: Action = "execute"
 
 
 def session_routes(manager: Callable[[], SessionManager], base_url: str) -> list[BaseRoute]:
@@ -91,12 +93,25 @@ def session_routes(manager: Callable[[], SessionManager], base_url: str) -> list
             raise http_error(410, str(exc)) from None
         return Response(status_code=204)
 
+    # A session starts, switches and stops kernels: changing one is "execute".
     return [
         route("/api/sessions", list_sessions, methods=["GET"], resource=RESOURCE),
-        route("/api/sessions", create_session, methods=["POST"], resource=RESOURCE),
+        route("/api/sessions", create_session, methods=["POST"], resource=RESOURCE, action=EXECUTE),
         route("/api/sessions/{session_id}", get_session, methods=["GET"], resource=RESOURCE),
-        route("/api/sessions/{session_id}", patch_session, methods=["PATCH"], resource=RESOURCE),
-        route("/api/sessions/{session_id}", delete_session, methods=["DELETE"], resource=RESOURCE),
+        route(
+            "/api/sessions/{session_id}",
+            patch_session,
+            methods=["PATCH"],
+            resource=RESOURCE,
+            action=EXECUTE,
+        ),
+        route(
+            "/api/sessions/{session_id}",
+            delete_session,
+            methods=["DELETE"],
+            resource=RESOURCE,
+            action=EXECUTE,
+        ),
     ]
 
 

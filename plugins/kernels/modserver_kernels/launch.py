@@ -1,0 +1,68 @@
+"""How kernel processes are started: a kernel manager that cannot be hijacked from the root.
+
+A kernel runs in the notebook's folder, which editors may write. ``python -m
+ipykernel_launcher`` puts that folder first on ``sys.path`` before importing the launcher,
+so a planted ``ipykernel_launcher.py`` (or ``runpy.py``, ...) would run as the server's
+user when the owner next starts a kernel there. Python kernelspecs started with ``-m`` are
+therefore run through a two-line bootstrap that drops the folder from ``sys.path`` first
+(``sys`` is built in, so nothing is imported from the folder before), then runs the module
+as ``-m`` would. Works on every Python 3; unlike ``-P``/``PYTHONSAFEPATH`` it leaves
+``sys.flags.safe_path`` off, so IPython adds the folder back after startup and user code
+imports its local modules as in Jupyter.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from jupyter_client.manager import AsyncKernelManager
+
+#: Runs ``sys.argv[1]`` as ``python -m`` would, after removing the working folder from the
+#: path (``-c`` puts it first, as "").
+BOOTSTRAP = (
+    "import sys\n"
+    "if sys.path and sys.path[0] in ('', '.'): del sys.path[0]\n"
+    "import runpy\n"
+    "runpy.run_module(sys.argv.pop(1), run_name='__main__', alter_sys=True)\n"
+)
+
+_PYTHON = re.compile(r"python(\d+(\.\d+)?)?w?(\.exe)?", re.IGNORECASE)
+#: Interpreter options that take their value as the next argument.
+_OPTION_WITH_VALUE = {"-X", "-W", "--check-hash-based-pycs"}
+
+
+def is_python(executable: str) -> bool:
+    """True when ``executable`` names a Python interpreter (python, python3.11, ...)."""
+    return bool(_PYTHON.fullmatch(os.path.basename(executable)))
+
+
+def safe_kernel_command(argv: list[str]) -> list[str]:
+    """``argv`` with ``python [options] -m module args`` run through ``BOOTSTRAP``.
+
+    Any other command (a script path, a non-Python kernel) is returned unchanged: only
+    ``-m`` (and ``-c``) put the working folder first on the path.
+    """
+    if not argv or not is_python(argv[0]):
+        return list(argv)
+    index = 1
+    while index < len(argv):
+        arg = argv[index]
+        if arg == "-m" and index + 1 < len(argv):
+            module = argv[index + 1]
+            return [*argv[:index], "-c", BOOTSTRAP, module, *argv[index + 2 :]]
+        if arg in _OPTION_WITH_VALUE:
+            index += 2
+        elif arg.startswith("-") and arg not in ("-", "-c"):
+            index += 1
+        else:
+            break
+    return list(argv)
+
+
+class SafeKernelManager(AsyncKernelManager):
+    """jupyter_client's kernel manager, starting kernels as ``safe_kernel_command`` says."""
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        """The kernelspec's command, made safe to run in a folder others may write."""
+        return safe_kernel_command(super().format_kernel_cmd(extra_arguments))
