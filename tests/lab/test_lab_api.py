@@ -9,23 +9,31 @@ schemas from the ``jupyterlab-js`` package and a federated extension made on dis
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable, Iterator
 from importlib.metadata import EntryPoint, distribution
 from pathlib import Path
+from typing import Any
 
 import anyio
 import httpx
 import modserver
 import pytest
+import yaml
 from modserver import Plugin, PluginContext, hookimpl
 from modserver.api.auth import Authorizer, Identity
 from modserver.app import assemble, build
 from modserver.plugins import ENTRY_POINT_GROUP, InstalledPlugin, discover
 from modserver.settings import CORE, gather
 from modserver_auth.tokens import hash_token
-from modserver_lab.lab_api import LabApiSettings, lab_api_routes
+from modserver_lab.lab_api import (
+    LabApiSettings,
+    lab_api_openapi,
+    lab_api_page_config,
+    lab_api_routes,
+)
 from starlette.applications import Starlette
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Route
 
 OWNER_TOKEN = "owner-token-0123456789abcdef"
 EDITOR_TOKEN = "editor-token-aaaaaaaaaaaaaaaaaaaa"
@@ -60,6 +68,10 @@ class LabApiProbe(Plugin):
     def modserver_routes(self, context: PluginContext) -> list[BaseRoute]:
         settings = context.settings_as(ProbeSettings)
         return lab_api_routes(context, settings.app_dir, settings.extensions, settings)
+
+    @hookimpl
+    def modserver_openapi(self, context: PluginContext) -> dict[str, Any]:
+        return lab_api_openapi()
 
 
 probe = LabApiProbe()
@@ -104,8 +116,9 @@ def dirs(tmp_path: Path) -> dict[str, Path]:
     return found
 
 
-@pytest.fixture
-def app(tmp_path: Path, dirs: dict[str, Path], extension: Path) -> Starlette:
+def make_app(
+    tmp_path: Path, dirs: dict[str, Path], extension: Path, base_url: str = "/"
+) -> Starlette:
     """The app: the probe (lab API) and the auth plugin it pulls in, three users."""
     installed = discover()
     entry_point = EntryPoint("labapi", f"{__name__}:probe", ENTRY_POINT_GROUP)
@@ -113,6 +126,7 @@ def app(tmp_path: Path, dirs: dict[str, Path], extension: Path) -> Starlette:
     raw = gather(env={})
     raw.set(CORE, "root_dir", str(tmp_path), "test")
     raw.set(CORE, "plugins", ["labapi"], "test")
+    raw.set(CORE, "base_url", base_url, "test")
     raw.set("auth", "token", OWNER_TOKEN, "test")
     raw.set("auth", "users", USERS, "test")
     raw.set("labapi", "app_dir", str(jupyterlab_app_dir()), "test")
@@ -121,6 +135,11 @@ def app(tmp_path: Path, dirs: dict[str, Path], extension: Path) -> Starlette:
     raw.set("labapi", "workspaces_dir", str(dirs["workspaces"]), "test")
     raw.set("labapi", "app_settings_dir", str(dirs["app-settings"]), "test")
     return assemble(build(raw, installed), manage_lifespan=False)
+
+
+@pytest.fixture
+def app(tmp_path: Path, dirs: dict[str, Path], extension: Path) -> Starlette:
+    return make_app(tmp_path, dirs, extension)
 
 
 Clients = dict[str, httpx.AsyncClient]
@@ -488,6 +507,54 @@ def test_every_lab_api_route_requires_a_login(app: Starlette) -> None:
         ):
             assert (await c["anonymous"].get(url)).status_code == 401, url
         put = await c["anonymous"].put(f"/lab/api/settings/{THEMES}", json={"raw": "{}"})
-        assert put.status_code in (401, 403)
+        assert put.status_code == 401
+
+    run(app, scenario)
+
+
+def test_the_page_config_urls_lead_to_the_api_under_the_base_url(
+    tmp_path: Path, dirs: dict[str, Path], extension: Path
+) -> None:
+    app = make_app(tmp_path, dirs, extension, base_url="/jupyter/")
+    urls = lab_api_page_config("/jupyter/")
+    assert urls["settingsUrl"] == "/jupyter/lab/api/settings/"
+
+    async def scenario(c: Clients) -> None:
+        # What the frontend requests first from each, with the page config's trailing slash.
+        requests = {
+            "settingsUrl": "?ids_only=true",
+            "workspacesApiUrl": "",
+            "translationsApiUrl": "",
+            "listingsUrl": "@jupyterlab/extensionmanager-extension/listings.json",
+            "licensesUrl": "",
+            "themesUrl": "@jupyterlab/theme-light-extension/index.css",
+        }
+        assert set(requests) == set(urls)
+        for key, tail in requests.items():
+            response = await c["viewer"].get(urls[key] + tail)
+            assert response.status_code == 200, (key, response.text)
+        assert (await c["viewer"].get("/lab/api/settings/")).status_code == 404
+
+    run(app, scenario)
+
+
+def test_the_served_api_document_describes_every_lab_route(app: Starlette) -> None:
+    async def scenario(c: Clients) -> None:
+        spec = yaml.safe_load((await c["owner"].get("/api/spec.yaml")).text)
+        documented = {
+            (path, method.upper())
+            for path, item in spec["paths"].items()
+            if path.startswith("/lab/")
+            for method in item
+            if method != "parameters"
+        }
+        served = {
+            (re.sub(r":path}", "}", route.path).rstrip("/"), method)
+            for route in app.router.routes
+            if isinstance(route, Route) and route.path.startswith("/lab/")
+            for method in route.methods or ()
+            if method != "HEAD"
+        }
+        assert documented == served
 
     run(app, scenario)

@@ -88,6 +88,30 @@ def workspaces_folder(settings: LabApiSettings) -> Path:
     return Path(jupyter_config_dir()) / "lab" / "workspaces"
 
 
+def lab_api_openapi() -> dict[str, Any]:
+    """The lab API's OpenAPI fragment, for the lab plugin's ``modserver_openapi`` hook."""
+    from modserver.openapi import packaged_fragment
+
+    return packaged_fragment("modserver_lab", "lab_api.yaml")
+
+
+def lab_api_page_config(base_url: str) -> dict[str, str]:
+    """The page-config entries that point JupyterLab at these routes under ``base_url``.
+
+    The lab plugin merges them into ``<script id="jupyter-config-data">``; the names and
+    trailing slashes are those jupyterlab_server writes.
+    """
+    prefix = base_url.rstrip("/") + "/lab/api/"
+    return {
+        "settingsUrl": prefix + "settings/",
+        "workspacesApiUrl": prefix + "workspaces/",
+        "translationsApiUrl": prefix + "translations/",
+        "listingsUrl": prefix + "listings/",
+        "licensesUrl": prefix + "licenses/",
+        "themesUrl": prefix + "themes/",
+    }
+
+
 def lab_api_routes(
     context: PluginContext,
     app_dir: Path,
