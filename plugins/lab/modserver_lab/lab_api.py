@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from modserver import PluginContext
 
 RESOURCE = "lab"
+_QUANTIFIED_GROUP = re.compile(r"\)[*+?{]")
 
 
 class LabApiSettings(PluginSettings):
@@ -230,10 +231,7 @@ def lab_api_routes(
             )
         full_text = _flag(query, "full_text", True)
         download = _flag(query, "download", False)
-        try:
-            pattern = re.compile(query.get("bundles", ".*"))
-        except re.error as exc:
-            raise http_error(400, f"Invalid 'bundles' pattern: {exc}") from None
+        pattern = _bundles_pattern(query.get("bundles", ".*"))
 
         def make_report() -> str:
             found = licenses.bundles(app_dir, extensions, pattern)
@@ -299,6 +297,20 @@ def _workspace_name(request: Request) -> str:
     if not name.strip("/"):
         raise http_error(400, "Name the workspace: /lab/api/workspaces/{name}")
     return name
+
+
+def _bundles_pattern(text: str) -> re.Pattern[str]:
+    """The ``bundles`` filter as a regular expression, or a 400.
+
+    A quantified group (``(a+)+``) can backtrack for minutes on a bundle's name, so it is
+    refused: bundle names need no more than literals, classes and plain repetition.
+    """
+    if len(text) > 200 or _QUANTIFIED_GROUP.search(text):
+        raise http_error(400, "Invalid 'bundles' pattern: keep it short, without quantified groups")
+    try:
+        return re.compile(text)
+    except re.error as exc:
+        raise http_error(400, f"Invalid 'bundles' pattern: {exc}") from None
 
 
 def _flag(query: Mapping[str, str], key: str, default: bool) -> bool:
