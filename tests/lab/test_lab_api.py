@@ -300,6 +300,32 @@ def test_settings_never_land_outside_the_folder_through_a_symbolic_link(
     assert list(elsewhere.rglob("*")) == []
 
 
+def test_a_link_planted_as_a_users_folder_leads_nowhere_outside(
+    app: Starlette, dirs: dict[str, Path], tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "@jupyterlab" / "apputils-extension").mkdir(parents=True)
+    (elsewhere / "@jupyterlab" / "apputils-extension" / "themes.jupyterlab-settings").write_text(
+        '{"theme": "JupyterLab Dark"}'
+    )
+    for folder in (dirs["user-settings"], dirs["workspaces"]):
+        (folder / "_users").mkdir(parents=True)
+        (folder / "_users" / "ed").symlink_to(elsewhere, target_is_directory=True)
+    before = sorted(elsewhere.rglob("*"))
+
+    async def scenario(c: Clients) -> None:
+        editor = c["editor"]
+        url = f"/lab/api/settings/{THEMES}"
+        assert (await editor.get(url)).json()["settings"] == {}  # the file outside is not read
+        assert (await editor.put(url, json={"raw": "{}"})).status_code == 400
+        put = await editor.put("/lab/api/workspaces/w", json=workspace("w"))
+        assert put.status_code == 400 and "outside" in put.json()["message"]
+        assert (await editor.get("/lab/api/workspaces")).json()["workspaces"]["ids"] == []
+
+    run(app, scenario)
+    assert sorted(elsewhere.rglob("*")) == before
+
+
 def test_user_settings_the_schema_no_longer_accepts_fall_back_to_defaults(
     app: Starlette, dirs: dict[str, Path]
 ) -> None:
@@ -407,6 +433,15 @@ def french_pack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Non
     (info / "entry_points.txt").write_text(
         "[jupyterlab.languagepack]\nfr_FR = jupyterlab_language_pack_fr_FR\n"
     )
+    # An extension that ships its own French messages (a ``jupyterlab.locale`` entry point).
+    extension_messages = site / "acme_lab" / "locale" / "fr_FR" / "LC_MESSAGES"
+    extension_messages.mkdir(parents=True)
+    (site / "acme_lab" / "__init__.py").write_text("")
+    (extension_messages / "acme-lab.json").write_text(json.dumps({"Accent": ["Accent"]}))
+    acme_info = site / "acme_lab-1.0.dist-info"
+    acme_info.mkdir()
+    (acme_info / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-lab\nVersion: 1.0\n")
+    (acme_info / "entry_points.txt").write_text("[jupyterlab.locale]\nacme-lab = acme_lab\n")
     monkeypatch.syspath_prepend(str(site))
     yield
 
@@ -431,6 +466,7 @@ def test_an_installed_language_pack_is_listed_and_served(app: Starlette, french_
         french = (await c["owner"].get("/lab/api/translations/fr_FR")).json()
         assert french["message"] == ""
         assert french["data"]["jupyterlab"]["Theme"] == ["Thème"]
+        assert french["data"]["acme-lab"] == {"Accent": ["Accent"]}
 
     run(app, scenario)
 

@@ -27,7 +27,7 @@ from starlette.routing import BaseRoute
 
 from modserver_lab import licenses, listings, translations
 from modserver_lab.schemas import SchemaCatalog, UnknownSchema
-from modserver_lab.user_files import OutsideFolder, inside, user_folder
+from modserver_lab.user_files import OutsideFolder, UserFolder, inside
 from modserver_lab.user_settings import InvalidSettings, UserSettings
 from modserver_lab.workspaces import (
     InvalidWorkspace,
@@ -135,10 +135,10 @@ def lab_api_routes(
     )
 
     def user_settings(request: Request) -> UserSettings:
-        return UserSettings(catalog, user_folder(settings_base, current_user(request)))
+        return UserSettings(catalog, UserFolder.of(settings_base, current_user(request)))
 
     def user_workspaces(request: Request) -> Workspaces:
-        return Workspaces(user_folder(workspaces_base, current_user(request)))
+        return Workspaces(UserFolder.of(workspaces_base, current_user(request)))
 
     async def get_settings(request: Request) -> Response:
         schema_id = request.path_params.get("schema_name", "")

@@ -2,7 +2,9 @@
 
 User settings (user_settings.py) and workspaces (workspaces.py) are stored per user: the
 server's owner uses the configured folder itself, as JupyterLab does, so both servers share
-it; every other user gets a subfolder of their own under ``_users/``.
+it; every other user gets a subfolder of their own under ``_users/``. Every path is checked
+against the configured folder with symbolic links resolved, so not even a link planted in a
+user's subfolder leads outside it.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import hashlib
 import os
 import re
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from modserver.api.auth import User
@@ -26,25 +29,11 @@ _PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 
 
 class OutsideFolder(ValueError):
-    """A path would leave the user's folder (through ``..`` or a symbolic link)."""
-
-
-def user_folder(base: Path, user: User) -> Path:
-    """The folder holding ``user``'s files under ``base``.
-
-    User names that are not plain (an identity plugin may allow anything) are replaced by a
-    digest, so a name can never form a path of its own.
-    """
-    if user.username == OWNER_USERNAME:
-        return base
-    name = user.username
-    if not _PLAIN_NAME.fullmatch(name) or ".." in name:
-        name = "u-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:24]
-    return base / USERS_FOLDER / name
+    """A path would leave the storage folder (through ``..`` or a symbolic link)."""
 
 
 def inside(base: Path, relative: str) -> Path:
-    """``base / relative``, refusing any result that resolves outside ``base``.
+    """``base / relative`` resolved, refusing any result outside ``base``.
 
     Symbolic links are resolved, so a link inside the folder pointing elsewhere is refused
     too. Raises ``OutsideFolder``.
@@ -56,24 +45,50 @@ def inside(base: Path, relative: str) -> Path:
     return target
 
 
-def write_atomically(base: Path, relative: str, text: str) -> Path:
-    """Write ``text`` to ``base / relative`` all at once: a temporary file, fsync, rename.
+@dataclass(frozen=True)
+class UserFolder:
+    """One user's part of a storage folder: ``base`` itself or ``base/_users/<name>``."""
 
-    Parent folders are created. The path is checked before and after they are made, so
-    neither a name nor a symbolic link among the folders can lead outside ``base``.
-    Returns the file's resolved path.
-    """
-    target = inside(base, relative)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target = inside(base, relative)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return target
+    base: Path
+    prefix: str
+
+    @classmethod
+    def of(cls, base: Path, user: User) -> UserFolder:
+        """The folder holding ``user``'s files under ``base``.
+
+        User names that are not plain (an identity plugin may allow anything) are replaced
+        by a digest, so a name can never form a path of its own.
+        """
+        if user.username == OWNER_USERNAME:
+            return cls(base, "")
+        name = user.username
+        if not _PLAIN_NAME.fullmatch(name) or ".." in name:
+            name = "u-" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:24]
+        return cls(base, f"{USERS_FOLDER}/{name}")
+
+    def path(self, relative: str = "") -> Path:
+        """The resolved path of ``relative`` in this user's folder; ``OutsideFolder`` if it
+        would leave the configured folder."""
+        joined = f"{self.prefix}/{relative}" if self.prefix else relative
+        return inside(self.base, joined or ".")
+
+    def write(self, relative: str, text: str) -> Path:
+        """Write ``text`` to ``relative`` all at once: a temporary file, fsync, rename.
+
+        Parent folders are created. The path is checked before and after they are made, so
+        neither a name nor a symbolic link among the folders can lead outside the folder.
+        """
+        target = self.path(relative)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target = self.path(relative)
+        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                stream.write(text)
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        return target

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import json5
@@ -19,7 +18,7 @@ from jsonschema import Draft7Validator
 from jsonschema.exceptions import ValidationError, best_match
 
 from modserver_lab.schemas import SchemaCatalog
-from modserver_lab.user_files import inside, write_atomically
+from modserver_lab.user_files import UserFolder
 
 log = logging.getLogger("modserver.lab")
 
@@ -44,7 +43,7 @@ class UserSettings:
     """One user's settings, in one folder."""
 
     catalog: SchemaCatalog
-    folder: Path
+    folder: UserFolder
 
     def plugin(self, schema_id: str) -> dict[str, Any]:
         """The settings of one plugin as ``GET /lab/api/settings/{id}`` answers them.
@@ -81,7 +80,7 @@ class UserSettings:
         problem = validation_problem(schema, values)
         if problem:
             raise InvalidSettings(f"Invalid settings for {schema_id}: {problem}")
-        write_atomically(self.folder, _relative_path(schema_id), raw)
+        self.folder.write(_relative_path(schema_id), raw)
 
     def _user_values(self, schema_id: str, schema: dict[str, Any]) -> dict[str, Any]:
         values: dict[str, Any] = {
@@ -91,7 +90,7 @@ class UserSettings:
             "created": None,
         }
         try:
-            path = inside(self.folder, _relative_path(schema_id))
+            path = self.folder.path(_relative_path(schema_id))
             stat = path.stat()
             raw = path.read_text(encoding="utf-8")
         except (OSError, ValueError):

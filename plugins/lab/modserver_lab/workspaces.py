@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from modserver_lab.user_files import inside, write_atomically
+from modserver_lab.user_files import OutsideFolder, UserFolder
 
 log = logging.getLogger("modserver.lab")
 
@@ -77,12 +77,12 @@ def check_workspace(name: str, document: Any) -> dict[str, Any]:
 class Workspaces:
     """One user's workspaces, in one folder."""
 
-    folder: Path
+    folder: UserFolder
 
     def load(self, name: str) -> dict[str, Any]:
         """The saved workspace, or an empty one (as JupyterLab expects for a new name)."""
         try:
-            path = inside(self.folder, workspace_file_name(name))
+            path = self.folder.path(workspace_file_name(name))
             document = self._read(path)
         except (OSError, ValueError):
             document = None
@@ -95,12 +95,16 @@ class Workspaces:
 
     def listing(self) -> list[dict[str, Any]]:
         """Every saved workspace, by file name; unreadable files are logged and skipped."""
-        if not self.folder.is_dir():
+        try:
+            folder = self.folder.path()
+        except OutsideFolder:
+            return []
+        if not folder.is_dir():
             return []
         found = []
-        for path in sorted(self.folder.glob("*" + WORKSPACE_EXTENSION)):
+        for path in sorted(folder.glob("*" + WORKSPACE_EXTENSION)):
             try:
-                document = self._read(inside(self.folder, path.name))
+                document = self._read(self.folder.path(path.name))
             except (OSError, ValueError) as exc:
                 log.warning("skipping workspace file %s: %s", path, exc)
                 continue
@@ -111,11 +115,11 @@ class Workspaces:
     def save(self, name: str, document: dict[str, Any]) -> None:
         """Store a checked workspace (``check_workspace``) under ``name``."""
         text = json.dumps(document, ensure_ascii=False)
-        write_atomically(self.folder, workspace_file_name(name), text)
+        self.folder.write(workspace_file_name(name), text)
 
     def delete(self, name: str) -> None:
         """Remove the workspace; ``UnknownWorkspace`` if it was never saved."""
-        path = inside(self.folder, workspace_file_name(name))
+        path = self.folder.path(workspace_file_name(name))
         try:
             document = self._read(path)
         except ValueError:
