@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import struct
 from collections.abc import Awaitable, Callable, Iterator
 from importlib.metadata import EntryPoint, distribution
 from pathlib import Path
@@ -415,6 +416,27 @@ def test_workspaces_belong_to_their_user_and_a_viewer_cannot_change_them(
 # --- translations -----------------------------------------------------------------------
 
 
+def write_mo(path: Path, messages: dict[str, str]) -> None:
+    """A gettext catalogue (GNU .mo) of ``messages``, UTF-8, as msgfmt writes one."""
+    entries = {"": "Content-Type: text/plain; charset=UTF-8\n", **messages}
+    keys = sorted(entries)
+    ids = b"".join(key.encode() + b"\0" for key in keys)
+    texts = b"".join(entries[key].encode() + b"\0" for key in keys)
+    count = len(keys)
+    ids_start = 7 * 4 + 16 * count
+    texts_start = ids_start + len(ids)
+    header = struct.pack("<7I", 0x950412DE, 0, count, 28, 28 + 8 * count, 0, 0)
+    id_table, text_table = b"", b""
+    id_offset = text_offset = 0
+    for key in keys:
+        raw_id, raw_text = key.encode(), entries[key].encode()
+        id_table += struct.pack("<2I", len(raw_id), ids_start + id_offset)
+        text_table += struct.pack("<2I", len(raw_text), texts_start + text_offset)
+        id_offset += len(raw_id) + 1
+        text_offset += len(raw_text) + 1
+    path.write_bytes(header + id_table + text_table + ids + texts)
+
+
 @pytest.fixture
 def french_pack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """An installed language pack: a package and its dist-info with the entry point."""
@@ -432,6 +454,10 @@ def french_pack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Non
     )
     (info / "entry_points.txt").write_text(
         "[jupyterlab.languagepack]\nfr_FR = jupyterlab_language_pack_fr_FR\n"
+    )
+    write_mo(
+        messages / "jupyterlab.mo",
+        {"schema\x04Theme": "Thème", "settings\x04Selected Theme": "Thème choisi"},
     )
     # An extension that ships its own French messages (a ``jupyterlab.locale`` entry point).
     extension_messages = site / "acme_lab" / "locale" / "fr_FR" / "LC_MESSAGES"
@@ -597,5 +623,26 @@ def test_the_served_api_document_describes_every_lab_route(app: Starlette) -> No
             if method != "HEAD"
         }
         assert documented == served
+
+    run(app, scenario)
+
+
+def test_settings_schemas_speak_the_language_the_user_chose(
+    app: Starlette, french_pack: None
+) -> None:
+    async def scenario(c: Clients) -> None:
+        language = "/lab/api/settings/@jupyterlab/translation-extension:plugin"
+        put = await c["owner"].put(language, json={"raw": '{"locale": "fr_FR"}'})
+        assert put.status_code == 204
+        french = (await c["owner"].get(f"/lab/api/settings/{THEMES}")).json()["schema"]
+        assert french["title"] == "Thème"
+        assert french["properties"]["theme"]["title"] == "Thème choisi"
+        listed = (await c["owner"].get("/lab/api/settings")).json()["settings"]
+        assert next(p for p in listed if p["id"] == THEMES)["schema"]["title"] == "Thème"
+        # Another user chose English.
+        put = await c["editor"].put(language, json={"raw": '{"locale": "en"}'})
+        assert put.status_code == 204
+        english = (await c["editor"].get(f"/lab/api/settings/{THEMES}")).json()["schema"]
+        assert english["title"] == "Theme"
 
     run(app, scenario)

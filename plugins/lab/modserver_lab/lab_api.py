@@ -142,13 +142,19 @@ def lab_api_routes(
 
     async def get_settings(request: Request) -> Response:
         schema_id = request.path_params.get("schema_name", "")
+        ids_only = request.query_params.get("ids_only", "") == "true"
         store = user_settings(request)
-        if not schema_id:
-            ids_only = request.query_params.get("ids_only", "") == "true"
-            found = await anyio.to_thread.run_sync(store.listing, ids_only)
-            return JSONResponse({"settings": found})
+
+        def answer() -> dict[str, Any]:
+            if not schema_id and ids_only:
+                return {"settings": store.listing(ids_only=True)}
+            store.translate = translations.schema_translator(store.display_locale())
+            if not schema_id:
+                return {"settings": store.listing(ids_only=False)}
+            return store.plugin(schema_id)
+
         try:
-            return JSONResponse(await anyio.to_thread.run_sync(store.plugin, schema_id))
+            return JSONResponse(await anyio.to_thread.run_sync(answer))
         except UnknownSchema as exc:
             raise http_error(404, str(exc)) from None
 

@@ -5,16 +5,19 @@ A pack's data are the JSON files (one per gettext domain, e.g. ``jupyterlab.json
 package folder; packages declaring a ``jupyterlab.locale`` entry point add their own
 domain for a locale (``<package>/locale/<locale>/LC_MESSAGES/<name>.json``). Packages are
 located without importing them, and looked up on every request, so a pack installed while
-the server runs is offered at once, as with jupyterlab_server.
+the server runs is offered at once, as with jupyterlab_server. ``schema_translator``
+translates settings schemas' titles and descriptions with a pack's gettext catalogues.
 """
 
 from __future__ import annotations
 
+import gettext
 import importlib.util
 import json
 import locale
 import logging
 import re
+from collections.abc import Callable
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -123,3 +126,74 @@ def _load_into(data: dict[str, Any], domain: str, path: Path, problems: list[str
         data[domain] = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         problems.append(f"Could not read {path.name}: {exc}")
+
+
+#: Where a schema keeps text to translate (paths as /key/key, list items as key[i]), and
+#: the gettext context of each, as JupyterLab's language packs were extracted.
+_SCHEMA_TEXT = {
+    "properties/.*/title": "settings",
+    "properties/.*/description": "settings",
+    "definitions/.*/properties/.*/title": "settings",
+    "definitions/.*/properties/.*/description": "settings",
+    "title": "schema",
+    "description": "schema",
+    r"jupyter\.lab\.setting-icon-label": "settings",
+    r"jupyter\.lab\.menus/.*/label": "menu",
+    r"jupyter\.lab\.toolbars/.*/label": "toolbar",
+}
+_I18N_KEY = "jupyter.lab.internationalization"
+
+SchemaTranslator = Callable[[dict[str, Any]], None]
+
+
+def schema_translator(code: str) -> SchemaTranslator | None:
+    """A function translating a schema's titles and descriptions in place into ``code``.
+
+    None when there is nothing to translate: English, or no pack installed for ``code``.
+    Messages come from the pack's gettext catalogues
+    (``<pack>/locale/<code>/LC_MESSAGES/<domain>.mo``); the domain is the schema's
+    ``jupyter.lab.internationalization.domain``, else ``jupyterlab``.
+    """
+    if code == "default":
+        code = system_locale()
+    if code == DEFAULT_LOCALE or not is_valid_locale(code):
+        return None
+    folder = _package_folders(LANGUAGE_PACK_GROUP).get(code)
+    if folder is None:
+        return None
+    localedir = str(folder / "locale")
+
+    def translate(schema: dict[str, Any]) -> None:
+        i18n = schema.get(_I18N_KEY)
+        i18n = i18n if isinstance(i18n, dict) else {}
+        domain = str(i18n.get("domain") or "jupyterlab").replace("-", "_")
+        catalogue = gettext.translation(domain, localedir, languages=[code], fallback=True)
+        patterns = [(re.compile(f"/{key}"), context) for key, context in _SCHEMA_TEXT.items()]
+        selectors = i18n.get("selectors")
+        if isinstance(selectors, list):
+            patterns += [
+                (re.compile(f"/{key}"), "schema") for key in selectors if isinstance(key, str)
+            ]
+        _translate_texts(schema, "", patterns, catalogue)
+
+    return translate
+
+
+def _translate_texts(
+    node: dict[str, Any],
+    prefix: str,
+    patterns: list[tuple[re.Pattern[str], str]],
+    catalogue: gettext.NullTranslations,
+) -> None:
+    for key, value in node.items():
+        path = f"{prefix}/{key}"
+        if isinstance(value, str):
+            context = next((ctx for pattern, ctx in patterns if pattern.fullmatch(path)), None)
+            if context is not None:
+                node[key] = catalogue.pgettext(context, value)
+        elif isinstance(value, dict):
+            _translate_texts(value, path, patterns, catalogue)
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, dict):
+                    _translate_texts(item, f"{path}[{index}]", patterns, catalogue)

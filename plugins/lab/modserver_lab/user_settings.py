@@ -9,6 +9,7 @@ only inside the user's folder (user_files.py).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -23,6 +24,8 @@ from modserver_lab.user_files import UserFolder
 log = logging.getLogger("modserver.lab")
 
 SETTINGS_EXTENSION = ".jupyterlab-settings"
+#: The plugin whose ``locale`` setting is the user's language.
+LANGUAGE_SCHEMA_ID = "@jupyterlab/translation-extension:plugin"
 
 
 class InvalidSettings(ValueError):
@@ -44,6 +47,8 @@ class UserSettings:
 
     catalog: SchemaCatalog
     folder: UserFolder
+    #: Translates schemas in place for the user's language (translations.py), if any.
+    translate: Callable[[dict[str, Any]], None] | None = None
 
     def plugin(self, schema_id: str) -> dict[str, Any]:
         """The settings of one plugin as ``GET /lab/api/settings/{id}`` answers them.
@@ -51,12 +56,10 @@ class UserSettings:
         Raises ``UnknownSchema`` for an id no installed package declares.
         """
         schema, version = self.catalog.schema(schema_id)
-        return {
-            "id": schema_id,
-            "schema": schema,
-            "version": version,
-            **self._user_values(schema_id, schema),
-        }
+        values = self._user_values(schema_id, schema)
+        if self.translate is not None:
+            self.translate(schema)
+        return {"id": schema_id, "schema": schema, "version": version, **values}
 
     def listing(self, ids_only: bool) -> list[dict[str, Any]]:
         """Every plugin's settings (or only ids), skipping schemas that are unusable."""
@@ -69,6 +72,15 @@ class UserSettings:
             except LookupError:
                 continue  # logged by the catalog
         return found
+
+    def display_locale(self) -> str:
+        """The language the user chose in JupyterLab's settings (``default``: the server's)."""
+        try:
+            raw = self.folder.path(_relative_path(LANGUAGE_SCHEMA_ID)).read_text(encoding="utf-8")
+            chosen = parse_settings(raw).get("locale")
+        except (OSError, ValueError):
+            chosen = None
+        return chosen if isinstance(chosen, str) and chosen else "default"
 
     def save(self, schema_id: str, raw: str) -> None:
         """Validate ``raw`` (JSON5) against the schema, then store it verbatim.
