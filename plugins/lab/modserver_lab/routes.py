@@ -1,0 +1,172 @@
+"""Every route of the lab plugin, assembled in one place.
+
+- pages (pages.py): ``/``, ``/lab...``, ``/doc...``, ``/tree...``, ``/notebooks/...``, ...
+- static assets (static_files.py), public like jupyter_server's static files (bundles hold
+  no secret): ``/static/lab/``, ``/static/notebook/``, ``/static/favicons/``,
+  ``/lab/extensions/{name}/static/...``
+- ``/lab/api/themes/...`` (themes.py), public for the same reason
+- JupyterLab's news and update checks, answered empty: this server does not phone home
+- the lab API (settings, workspaces, translations, listings, licenses): ``lab_api_routes``
+
+The routes are built before startup and look the per-app runtime up on each request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from importlib.resources import files
+from pathlib import Path
+
+from modserver import PluginContext
+from modserver.errors import json_error
+from modserver.routing import HttpEndpoint, route
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute
+
+from modserver_lab.pages import page_routes
+from modserver_lab.runtime import LabRuntime
+from modserver_lab.static_files import AssetFiles
+from modserver_lab.themes import THEMES_PATH, ThemeFiles, theme_roots
+
+#: The favicon names the frontends ask for (kernel busy, notebook, file, ...).
+FAVICONS = frozenset(
+    {
+        "favicon.ico",
+        "favicon-busy-1.ico",
+        "favicon-busy-2.ico",
+        "favicon-busy-3.ico",
+        "favicon-console.ico",
+        "favicon-file.ico",
+        "favicon-notebook.ico",
+        "favicon-terminal.ico",
+    }
+)
+
+
+def lab_routes(context: PluginContext, runtime: Callable[[], LabRuntime]) -> list[BaseRoute]:
+    """All routes of the plugin (``runtime`` returns the running app's ``LabRuntime``)."""
+    return [
+        *page_routes(runtime),
+        *asset_routes(runtime),
+        *announcement_routes(),
+        *lab_api_call_site(context, runtime),
+    ]
+
+
+def asset_routes(runtime: Callable[[], LabRuntime]) -> list[BaseRoute]:
+    """Static files of both frontends, labextensions, themes and favicons (public)."""
+
+    def served_from(roots: Callable[[LabRuntime], list[Path]]) -> HttpEndpoint:
+        async def serve(request: Request) -> Response:
+            lab = runtime()
+            assets = AssetFiles(roots(lab), lab.gzip_cache)
+            return await assets.respond(request, request.path_params["path"])
+
+        return serve
+
+    async def extension_file(request: Request) -> Response:
+        lab = runtime()
+        extension = lab.frontends.extensions.get(request.path_params["name"])
+        if extension is None:
+            return json_error(404, f"No enabled labextension {request.path_params['name']!r}")
+        assets = AssetFiles([extension.path / "static"], lab.gzip_cache)
+        return await assets.respond(request, request.path_params["path"])
+
+    async def theme_file(request: Request) -> Response:
+        lab = runtime()
+        themes_url = lab.context.core.base_url + THEMES_PATH
+        assets = AssetFiles([], lab.gzip_cache)
+        themes = ThemeFiles(theme_roots(lab.frontends), assets, themes_url)
+        return await themes.respond(request, request.path_params["path"])
+
+    async def favicon(request: Request) -> Response:
+        name = request.path_params["name"]
+        if name not in FAVICONS:
+            return json_error(404, f"No favicon {name!r}")
+        icon = files("modserver_lab").joinpath("favicon.ico")
+        return Response(
+            icon.read_bytes(),
+            media_type="image/x-icon",
+            headers={"cache-control": "public, max-age=86400"},
+        )
+
+    lab_static = served_from(lambda lab: [lab.frontends.lab_static])
+    notebook_static = served_from(lambda lab: [lab.frontends.notebook_static])
+    methods = ["GET", "HEAD"]
+    return [
+        route("/static/lab/{path:path}", lab_static, methods=methods, public=True),
+        route("/static/notebook/{path:path}", notebook_static, methods=methods, public=True),
+        route("/static/favicons/{name}", favicon, methods=methods, public=True),
+        route(
+            "/lab/extensions/{name:path}/static/{path:path}",
+            extension_file,
+            methods=methods,
+            public=True,
+        ),
+        route(f"/{THEMES_PATH}/{{path:path}}", theme_file, methods=methods, public=True),
+    ]
+
+
+def announcement_routes() -> list[BaseRoute]:
+    """JupyterLab's news feed and update check, answered with nothing to announce.
+
+    The frontend asks ``/lab/api/update`` at every start unless the user turned the check
+    off; jupyterlab's own server fetches from the internet there. This one never does.
+    """
+
+    async def news(request: Request) -> Response:
+        return JSONResponse({"news": []})
+
+    async def update(request: Request) -> Response:
+        return JSONResponse({"notification": None})
+
+    return [
+        route("/lab/api/news", news, resource="lab"),
+        route("/lab/api/update", update, resource="lab"),
+    ]
+
+
+def lab_api_call_site(context: PluginContext, runtime: Callable[[], LabRuntime]) -> list[BaseRoute]:
+    """The lab API routes (settings, workspaces, translations, listings, licenses).
+
+    MERGE POINT: ``modserver_lab.lab_api.lab_api_routes`` comes from branch d2-lab-api. It
+    gets JupyterLab's application folder (found now: a package-metadata lookup) and the
+    enabled labextensions' folders, which discovery finds only at startup: ``LiveExtensions``
+    reads them from the running app (empty before startup). Routes this plugin already
+    serves (themes) are not taken twice. Once merged, drop the ImportError fallback and
+    make ``LabSettings`` extend ``LabApiSettings``.
+    """
+    try:
+        from modserver_lab.lab_api import lab_api_routes
+    except ImportError:
+        return []
+    from modserver.routing import route_keys
+
+    from modserver_lab.discovery import find_lab_app_dir
+
+    lab = runtime()
+    app_dir = (lab.settings.app_dir or find_lab_app_dir()).expanduser()
+    api = lab_api_routes(context, app_dir, LiveExtensions(runtime), lab.settings)
+    ours = {key for item in asset_routes(runtime) for key in route_keys(item)}
+    return [item for item in api if not ours.intersection(route_keys(item))]
+
+
+class LiveExtensions(Mapping[str, Path]):
+    """The running app's enabled labextensions by name (empty until discovery ran)."""
+
+    def __init__(self, runtime: Callable[[], LabRuntime]) -> None:
+        self._runtime = runtime
+
+    def _current(self) -> Mapping[str, Path]:
+        lab = self._runtime()
+        return lab.frontends.extension_dirs if lab.running else {}
+
+    def __getitem__(self, name: str) -> Path:
+        return self._current()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._current())
+
+    def __len__(self) -> int:
+        return len(self._current())
