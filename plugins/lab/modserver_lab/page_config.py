@@ -65,22 +65,16 @@ NOTEBOOK_STATIC = "static/notebook"
 
 
 def base_page_config(
-    frontends: Frontends,
-    settings: LabSettings,
-    *,
-    base_url: str,
-    root_dir: Path,
-    can_quit: bool,
+    frontends: Frontends, settings: LabSettings, *, root_dir: Path, can_quit: bool
 ) -> dict[str, Any]:
-    """What every page of this app shares (JupyterLab's values; see ``for_notebook``)."""
+    """What every page of this app shares, but its URLs (JupyterLab's values; see
+    ``at_prefix`` for the URLs and ``for_notebook`` for Notebook 7's values)."""
     config: dict[str, Any] = {
         "appName": "JupyterLab",
         "appNamespace": "lab",
         "appVersion": frontends.lab_version,
-        "baseUrl": base_url,
         "wsUrl": "",
         "token": "",
-        "fullStaticUrl": base_url + LAB_STATIC,
         "notebookVersion": json.dumps(list(SERVER_API_VERSION)),
         "terminalsAvailable": False,
         "buildAvailable": False,
@@ -105,10 +99,19 @@ def base_page_config(
         "untracked_message_types": list(UNTRACKED_MESSAGE_TYPES),
         "store_id": 0,
     }
-    for key, path in LAB_URLS.items():
-        config[key] = path
-        config["full" + key[0].upper() + key[1:]] = base_url + path.lstrip("/")
+    config.update(LAB_URLS)
     return config
+
+
+def at_prefix(config: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """``config`` with its absolute URLs under ``prefix``: the app's URL path, ending in ``/``.
+
+    The prefix is base_url, under the path a host app mounted us at, if any.
+    """
+    urls = {"baseUrl": prefix, "fullStaticUrl": prefix + LAB_STATIC}
+    for key, path in LAB_URLS.items():
+        urls["full" + key[0].upper() + key[1:]] = prefix + path.lstrip("/")
+    return {**config, **urls}
 
 
 def for_lab(base: dict[str, Any], *, mode: str, workspace: str, tree_path: str) -> dict[str, Any]:

@@ -35,7 +35,7 @@ def page_routes(runtime: Callable[[], LabRuntime]) -> list[BaseRoute]:
 
     async def root(request: Request) -> Response:
         target = runtime().settings.default_page
-        return RedirectResponse(request.scope.get("root_path", "") + _base(runtime) + target, 302)
+        return RedirectResponse(app_prefix(request) + target, 302)
 
     def lab_page(mode: str) -> Callable[[Request], Any]:
         async def page(request: Request) -> Response:
@@ -44,7 +44,7 @@ def page_routes(runtime: Callable[[], LabRuntime]) -> list[BaseRoute]:
             if not WORKSPACE_NAME.match(workspace):
                 raise http_error(404, f"No workspace {workspace!r}: use letters, digits, - and _")
             config = for_lab(
-                runtime().page_config(),
+                runtime().page_config(app_prefix(request)),
                 mode=mode,
                 workspace=workspace,
                 tree_path=params.get("path", ""),
@@ -61,23 +61,25 @@ def page_routes(runtime: Callable[[], LabRuntime]) -> list[BaseRoute]:
             if model is None:
                 raise http_error(404, f"No such file or directory: {path}")
             if model["type"] == "notebook":
-                return _redirect(request, runtime, "notebooks", path)
+                return _redirect(request, "notebooks", path)
             if model["type"] != "directory":
-                return _redirect(request, runtime, "files", path)
-        config = for_notebook(runtime().page_config(), runtime().frontends, tree_path=path)
+                return _redirect(request, "files", path)
+        config = for_notebook(
+            runtime().page_config(app_prefix(request)), runtime().frontends, tree_path=path
+        )
         return _render(runtime(), "tree.html", config)
 
     async def notebook_page(request: Request) -> Response:
         path = request.path_params["path"].strip("/")
         model = await _contents_model(runtime(), path) if path else None
         if model is not None and model["type"] == "directory":
-            return _redirect(request, runtime, "tree", path)
-        config = for_notebook(runtime().page_config(), runtime().frontends)
+            return _redirect(request, "tree", path)
+        config = for_notebook(runtime().page_config(app_prefix(request)), runtime().frontends)
         return _render(runtime(), "notebooks.html", config)
 
     def notebook_app_page(template: str) -> Callable[[Request], Any]:
         async def page(request: Request) -> Response:
-            config = for_notebook(runtime().page_config(), runtime().frontends)
+            config = for_notebook(runtime().page_config(app_prefix(request)), runtime().frontends)
             return _render(runtime(), template, config)
 
         page.__name__ = template.removesuffix(".html") + "_page"
@@ -112,15 +114,16 @@ def _render(runtime: LabRuntime, template: str, page_config: dict[str, Any]) -> 
     return HTMLResponse(html, headers=PAGE_HEADERS)
 
 
-def _base(runtime: Callable[[], LabRuntime]) -> str:
-    return str(runtime().context.core.base_url)
+def app_prefix(request: Request) -> str:
+    """The app's URL path, ending in ``/``: base_url under any host app's mount path.
+
+    Routes sit in a Mount at base_url, so ``root_path`` holds both at request time.
+    """
+    return str(request.scope.get("root_path", "")).rstrip("/") + "/"
 
 
-def _redirect(
-    request: Request, runtime: Callable[[], LabRuntime], page: str, path: str
-) -> Response:
-    prefix = request.scope.get("root_path", "") + _base(runtime)
-    return RedirectResponse(f"{prefix}{page}/{quote(path)}", 302)
+def _redirect(request: Request, page: str, path: str) -> Response:
+    return RedirectResponse(f"{app_prefix(request)}{page}/{quote(path)}", 302)
 
 
 async def _contents_model(runtime: LabRuntime, path: str) -> dict[str, Any] | None:

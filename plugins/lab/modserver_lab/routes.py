@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
-from modserver_lab.pages import page_routes
+from modserver_lab.pages import app_prefix, page_routes
 from modserver_lab.runtime import LabRuntime
 from modserver_lab.static_files import AssetFiles
 from modserver_lab.themes import THEMES_PATH, ThemeFiles, theme_roots
@@ -75,7 +75,7 @@ def asset_routes(runtime: Callable[[], LabRuntime]) -> list[BaseRoute]:
 
     async def theme_file(request: Request) -> Response:
         lab = runtime()
-        themes_url = lab.context.core.base_url + THEMES_PATH
+        themes_url = app_prefix(request) + THEMES_PATH
         assets = AssetFiles([], lab.gzip_cache)
         themes = ThemeFiles(theme_roots(lab.frontends), assets, themes_url)
         return await themes.respond(request, request.path_params["path"])

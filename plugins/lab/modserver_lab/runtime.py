@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from modserver_lab.page_config import base_page_config, merge_contributions
+from modserver_lab.page_config import at_prefix, base_page_config, merge_contributions
 from modserver_lab.settings import LabSettings
 from modserver_lab.static_files import GzipCache
 
@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from modserver_lab.discovery import Frontends
 
 STATE_KEY = "runtime"
+
+MAX_PREFIXES = 16
 
 NOTEBOOK_TEMPLATES = ("tree.html", "notebooks.html", "edit.html", "consoles.html")
 
@@ -34,7 +36,8 @@ class LabRuntime:
         self._frontends: Frontends | None = None
         self._templates: dict[str, jinja2.Template] = {}
         self._base_config: dict[str, Any] | None = None
-        self._page_config: dict[str, Any] | None = None
+        self._contributions: list[dict[str, Any]] | None = None
+        self._page_configs: dict[str, dict[str, Any]] = {}
 
     def prepare(self) -> tuple[Frontends, dict[str, jinja2.Template]]:
         """Discover the frontends and compile the page templates (blocking: run in a thread)."""
@@ -68,7 +71,6 @@ class LabRuntime:
         self._base_config = base_page_config(
             frontends,
             self.settings,
-            base_url=core.base_url,
             root_dir=core.root_dir.expanduser().resolve(),
             can_quit=self.context.server.can_shut_down,
         )
@@ -76,7 +78,8 @@ class LabRuntime:
     def stop(self) -> None:
         """Forget the running state (the app stopped)."""
         self._frontends = None
-        self._base_config = self._page_config = None
+        self._base_config = self._contributions = None
+        self._page_configs.clear()
 
     @property
     def running(self) -> bool:
@@ -94,18 +97,25 @@ class LabRuntime:
         """A compiled page template: ``lab`` (index.html) or a Notebook 7 page."""
         return self._templates[name]
 
-    def page_config(self) -> dict[str, Any]:
-        """The shared page config with every plugin's contribution, built on first use.
+    def page_config(self, prefix: str) -> dict[str, Any]:
+        """The shared page config for the app at URL path ``prefix``, with every plugin's part.
 
-        The hook runs at the first page, not at startup, so every plugin has started (a
-        plugin that starts after this one may contribute too). Later pages reuse it.
+        The hook runs once, at the first page rather than at startup, so every plugin has
+        started (one that starts after this plugin may contribute too). Later pages reuse
+        the result: a page costs a dict copy and the template, no hook and no I/O.
         """
-        if self._page_config is None:
-            if self._base_config is None:
-                raise RuntimeError("the lab plugin is not running")
-            answers = self.context.hook.frontend_page_config(page_config=dict(self._base_config))
-            self._page_config = merge_contributions(self._base_config, answers)
-        return self._page_config
+        config = self._page_configs.get(prefix)
+        if config is not None:
+            return config
+        if self._base_config is None:
+            raise RuntimeError("the lab plugin is not running")
+        if self._contributions is None:
+            shown = at_prefix(self._base_config, self.context.core.base_url)
+            self._contributions = self.context.hook.frontend_page_config(page_config=shown)
+        config = merge_contributions(at_prefix(self._base_config, prefix), self._contributions)
+        if len(self._page_configs) < MAX_PREFIXES:  # one per mount path: a handful at most
+            self._page_configs[prefix] = config
+        return config
 
 
 def lab_runtime(context: PluginContext) -> LabRuntime:
