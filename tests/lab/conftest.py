@@ -36,6 +36,8 @@ def make_labextension(labextensions: Path, name: str) -> Path:
     (folder / "package.json").write_text(json.dumps(package))
     (folder / ENTRY).write_text("var _JUPYTERLAB = {}; // " + "x" * 2000)
     (folder / "static" / "style.js").write_text("/* style */")
+    (folder / "static" / "lib" / "static").mkdir(parents=True)
+    (folder / "static" / "lib" / "static" / "deep.js").write_text("/* deep */")
     theme = folder / "themes" / name
     theme.mkdir(parents=True)
     (theme / "index.css").write_text(

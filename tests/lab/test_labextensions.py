@@ -48,6 +48,28 @@ def test_unhashed_labextension_files_are_revalidated(client):
     assert response.headers["cache-control"] == "no-cache"
 
 
+def test_files_in_nested_static_folders_are_served(client):
+    response = client.get(f"lab/extensions/{ENABLED_EXT}/static/lib/static/deep.js")
+    assert response.status_code == 200
+    assert response.text == "/* deep */"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"lab/extensions/{ENABLED_EXT}/package.json",  # only static/ is served
+        f"lab/extensions/{ENABLED_EXT}/static/../package.json",
+        f"lab/extensions/{ENABLED_EXT}/static/%2e%2e/package.json",
+        "lab/extensions/no-such-extension/static/x.js",
+        "lab/extensions/@modserver-test/static/x.js",
+    ],
+)
+def test_only_the_static_folder_of_an_enabled_labextension_is_served(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert "message" in response.json()
+
+
 def test_a_disabled_labextension_is_neither_listed_nor_served(client):
     assert DISABLED_EXT not in federated(client)
     assert DISABLED_EXT in page_config(client.get("lab").text)["disabledExtensions"]

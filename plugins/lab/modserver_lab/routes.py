@@ -67,11 +67,12 @@ def asset_routes(runtime: Callable[[], LabRuntime]) -> list[BaseRoute]:
 
     async def extension_file(request: Request) -> Response:
         lab = runtime()
-        extension = lab.frontends.extensions.get(request.path_params["name"])
+        name, relative = split_extension_path(request.path_params["rest"])
+        extension = lab.frontends.extensions.get(name) if name else None
         if extension is None:
-            return json_error(404, f"No enabled labextension {request.path_params['name']!r}")
+            return json_error(404, f"No enabled labextension {name!r}")
         assets = AssetFiles([extension.path / "static"], lab.gzip_cache)
-        return await assets.respond(request, request.path_params["path"])
+        return await assets.respond(request, relative)
 
     async def theme_file(request: Request) -> Response:
         lab = runtime()
@@ -98,14 +99,22 @@ def asset_routes(runtime: Callable[[], LabRuntime]) -> list[BaseRoute]:
         route("/static/lab/{path:path}", lab_static, methods=methods, public=True),
         route("/static/notebook/{path:path}", notebook_static, methods=methods, public=True),
         route("/static/favicons/{name}", favicon, methods=methods, public=True),
-        route(
-            "/lab/extensions/{name:path}/static/{path:path}",
-            extension_file,
-            methods=methods,
-            public=True,
-        ),
+        route("/lab/extensions/{rest:path}", extension_file, methods=methods, public=True),
         route(f"/{THEMES_PATH}/{{path:path}}", theme_file, methods=methods, public=True),
     ]
+
+
+def split_extension_path(rest: str) -> tuple[str, str]:
+    """``@scope/name/static/a/b.js`` -> (``@scope/name``, ``a/b.js``); ("", "") if malformed.
+
+    Package names have at most one ``/`` (after a scope), so the name ends there, whatever
+    folders named ``static`` the files themselves sit in.
+    """
+    parts = rest.split("/")
+    size = 2 if parts[0].startswith("@") else 1
+    if len(parts) < size + 2 or parts[size] != "static":
+        return "", ""
+    return "/".join(parts[:size]), "/".join(parts[size + 1 :])
 
 
 def announcement_routes() -> list[BaseRoute]:
