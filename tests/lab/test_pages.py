@@ -139,6 +139,7 @@ def test_a_workspace_name_jupyterlab_cannot_use_is_404(client: httpx.Client):
     assert "message" in response.json()
 
 
-def test_news_and_update_checks_answer_without_phoning_home(client: httpx.Client):
+def test_optional_feature_probes_answer_nothing_to_report(client: httpx.Client):
     assert client.get("lab/api/news").json() == {"news": []}
     assert client.get("lab/api/update").json() == {"notification": None}
+    assert client.get("lsp/status").json() == {"version": 2, "sessions": {}, "specs": {}}

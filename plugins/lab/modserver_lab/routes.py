@@ -5,7 +5,8 @@
   no secret): ``/static/lab/``, ``/static/notebook/``, ``/static/favicons/``,
   ``/lab/extensions/{name}/static/...``
 - ``/lab/api/themes/...`` (themes.py), public for the same reason
-- JupyterLab's news and update checks, answered empty: this server does not phone home
+- answers to the frontend's probes for optional features (news, update check, language
+  servers): "nothing here", so the UI stays quiet and nothing is fetched from the internet
 - the lab API (settings, workspaces, translations, listings, licenses): ``lab_api_routes``
 
 The routes are built before startup and look the per-app runtime up on each request.
@@ -49,7 +50,7 @@ def lab_routes(context: PluginContext, runtime: Callable[[], LabRuntime]) -> lis
     return [
         *page_routes(runtime),
         *asset_routes(runtime),
-        *announcement_routes(),
+        *optional_feature_routes(),
         *lab_api_call_site(context, runtime),
     ]
 
@@ -117,11 +118,13 @@ def split_extension_path(rest: str) -> tuple[str, str]:
     return "/".join(parts[:size]), "/".join(parts[size + 1 :])
 
 
-def announcement_routes() -> list[BaseRoute]:
-    """JupyterLab's news feed and update check, answered with nothing to announce.
+def optional_feature_routes() -> list[BaseRoute]:
+    """Answers to the frontend's probes for optional server features it does not need.
 
-    The frontend asks ``/lab/api/update`` at every start unless the user turned the check
-    off; jupyterlab's own server fetches from the internet there. This one never does.
+    JupyterLab asks ``/lab/api/update`` at every start unless the user turned the check off
+    (jupyterlab's own server fetches from the internet there; this one never does), and
+    ``/lsp/status`` for language servers (jupyter-lsp's API; retried, then logged as
+    missing). Answering "nothing" keeps the network log clean and the UI quiet.
     """
 
     async def news(request: Request) -> Response:
@@ -130,9 +133,13 @@ def announcement_routes() -> list[BaseRoute]:
     async def update(request: Request) -> Response:
         return JSONResponse({"notification": None})
 
+    async def lsp_status(request: Request) -> Response:
+        return JSONResponse({"version": 2, "sessions": {}, "specs": {}})
+
     return [
         route("/lab/api/news", news, resource="lab"),
         route("/lab/api/update", update, resource="lab"),
+        route("/lsp/status", lsp_status, resource="lab"),
     ]
 
 
