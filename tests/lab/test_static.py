@@ -124,3 +124,12 @@ def test_head_answers_headers_only(client: httpx.Client):
     assert response.status_code == 200
     assert response.content == b""
     assert int(response.headers["content-length"]) > 0
+
+
+@pytest.mark.parametrize(
+    "name", ["favicon.ico", "favicon-busy-1.ico", "favicon-notebook.ico", "favicon-file.ico"]
+)
+def test_the_favicons_the_pages_link_are_served(client: httpx.Client, name: str):
+    response = client.get(f"static/favicons/{name}")
+    assert response.status_code == 200
+    assert response.content.startswith(b"\x00\x00\x01\x00")  # an ICO file

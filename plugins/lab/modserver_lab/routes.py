@@ -15,7 +15,6 @@ The routes are built before startup and look the per-app runtime up on each requ
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from importlib.resources import files
 from pathlib import Path
 
 from modserver import PluginContext
@@ -86,9 +85,8 @@ def asset_routes(runtime: Callable[[], LabRuntime]) -> list[BaseRoute]:
         name = request.path_params["name"]
         if name not in FAVICONS:
             return json_error(404, f"No favicon {name!r}")
-        icon = files("modserver_lab").joinpath("favicon.ico")
         return Response(
-            icon.read_bytes(),
+            runtime().favicon,
             media_type="image/x-icon",
             headers={"cache-control": "public, max-age=86400"},
         )

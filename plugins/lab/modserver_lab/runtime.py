@@ -35,12 +35,15 @@ class LabRuntime:
         self.gzip_cache = GzipCache()
         self._frontends: Frontends | None = None
         self._templates: dict[str, jinja2.Template] = {}
+        self.favicon = b""
         self._base_config: dict[str, Any] | None = None
         self._contributions: list[dict[str, Any]] | None = None
         self._page_configs: dict[str, dict[str, Any]] = {}
 
     def prepare(self) -> tuple[Frontends, dict[str, jinja2.Template]]:
         """Discover the frontends and compile the page templates (blocking: run in a thread)."""
+        from importlib.resources import files
+
         import jinja2
 
         from modserver_lab.discovery import discover
@@ -61,6 +64,8 @@ class LabRuntime:
         )
         for name in NOTEBOOK_TEMPLATES:
             templates[name] = notebook.get_template(name)
+        # One icon for every favicon name the pages use (busy, notebook, file, ...).
+        self.favicon = files("modserver_lab").joinpath("favicon.ico").read_bytes()
         return frontends, templates
 
     def start(self, frontends: Frontends, templates: dict[str, jinja2.Template]) -> None:
