@@ -155,8 +155,12 @@ def build(raw: RawSettings, installed: Mapping[str, InstalledPlugin] | None = No
 
     pm = pluggy.PluginManager(PROJECT_NAME)
     pm.add_hookspecs(hookspecs)
+    # Shared hookspecs (modserver.api: ContentsHooks, FrontendHooks) may be declared by
+    # several providers, e.g. two frontends; pluggy refuses the same spec twice.
+    declared: list[object] = []
     for plugin in plugins:
-        if plugin.hookspecs is not None:
+        if plugin.hookspecs is not None and not any(plugin.hookspecs is d for d in declared):
+            declared.append(plugin.hookspecs)
             pm.add_hookspecs(plugin.hookspecs)  # type: ignore[arg-type]
     registry = ServiceRegistry()
     control = ServerControl()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from modserver import Plugin, PluginContext, hookimpl
+from modserver.api.frontend import FrontendHooks
 
 
 class _TerminalsFlag(Plugin):
@@ -35,5 +36,13 @@ class _Silent(Plugin):
         return None
 
 
+class _OtherFrontend(Plugin):
+    """A second frontend calling the same shared hook (its pages are not served here)."""
+
+    name = "other_frontend"
+    hookspecs = FrontendHooks
+
+
 terminals_flag = _TerminalsFlag()
+other_frontend = _OtherFrontend()
 silent = _Silent()

@@ -24,14 +24,17 @@ def installed(*names: str) -> dict[str, InstalledPlugin]:
     }
 
 
-def pages_of(root: Path, label: str, paths: list[str]) -> tuple[list[dict], int]:
+def pages_of(
+    root: Path, label: str, paths: list[str], extra: tuple[str, ...] = ()
+) -> tuple[list[dict], int]:
     """Run one app with lab + the sample plugins; return the page configs and hook calls."""
+    samples = ("terminals_flag", "silent", *extra)
     raw = gather(
         env={},
-        cli={"root_dir": str(root), "plugins": "lab,terminals_flag,silent"},
+        cli={"root_dir": str(root), "plugins": ",".join(("lab", *samples))},
         cli_sets=[f"auth.token={TOKEN}"],
     )
-    server = build(raw, {**discover(), **installed("terminals_flag", "silent")})
+    server = build(raw, {**discover(), **installed(*samples)})
     server.contexts["terminals_flag"].state["label"] = label
     app = assemble(server, manage_lifespan=False)
 
@@ -61,3 +64,9 @@ def test_each_app_asks_its_own_plugins(tmp_path):
     first, _ = pages_of(tmp_path, "first", ["/lab"])
     second, _ = pages_of(tmp_path, "second", ["/lab"])
     assert (first[0]["contributor"], second[0]["contributor"]) == ("first", "second")
+
+
+def test_two_frontends_may_declare_the_shared_hook(tmp_path):
+    configs, calls = pages_of(tmp_path, "shared", ["/lab"], extra=("other_frontend",))
+    assert configs[0]["terminalsAvailable"] is True
+    assert calls == 1
