@@ -17,6 +17,7 @@ import pluggy
 
 from modserver import hookspecs
 from modserver.api.contents import ContentsHooks
+from modserver.api.frontend import FrontendHooks
 from modserver.markers import PROJECT_NAME
 from modserver.plugin import Plugin
 
@@ -26,7 +27,7 @@ log = logging.getLogger("modserver.plugins")
 
 #: Hooks that any provider of a ``modserver.api`` service calls. They are always declared,
 #: so a plugin may implement them whether or not a provider is enabled.
-SERVICE_HOOKSPECS: tuple[object, ...] = (ContentsHooks,)
+SERVICE_HOOKSPECS: tuple[object, ...] = (ContentsHooks, FrontendHooks)
 
 
 class PluginError(Exception):

@@ -29,9 +29,11 @@ ROLE_GRANTS: dict[str, Grants] = {
         "kernelspecs": _READ,
         "kernels": _READ,
         "sessions": _READ,
-        # Shared front-end configuration and settings change the owner's browser too.
+        # Shared front-end configuration changes the owner's browser too.
         "config": _READ,
-        "settings": _READ,
+        # The lab: pages and assets; each user's own settings and workspaces.
+        "lab": _READ,
+        "settings": _READ_WRITE,
         "workspaces": _READ_WRITE,
         "collaboration": _READ_WRITE,
         "users": frozenset({"write"}),  # their own display fields (PATCH /api/me)
@@ -45,8 +47,9 @@ ROLE_GRANTS: dict[str, Grants] = {
         "kernels": _READ,
         "sessions": _READ,
         "config": _READ,
-        "settings": _READ,
-        "workspaces": _READ,
+        "lab": _READ,
+        "settings": _READ_WRITE,
+        "workspaces": _READ_WRITE,
         "collaboration": _READ,
         "events": _READ,
         "nbconvert": _READ,

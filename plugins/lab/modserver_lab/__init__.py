@@ -1,0 +1,1 @@
+"""The lab plugin: JupyterLab 4 and Notebook 7 pages, their static assets and labextensions."""

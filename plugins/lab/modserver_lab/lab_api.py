@@ -1,10 +1,10 @@
 """JupyterLab's server API (what jupyterlab_server answers), as guarded routes of the lab plugin.
 
 ``lab_api_routes`` builds the routes of ``/lab/api/{settings,workspaces,translations,
-listings,licenses,themes}`` for one app; the lab plugin's routes.py mounts them. Every
-route names the resource ``lab``: reading needs ``read``, saving or deleting ``write``, so
-a viewer sees the lab but changes nothing. Settings and workspaces are the caller's own
-(user_files.py). Documented in docs/lab-api.md.
+listings,licenses}`` for one app; the lab plugin's routes.py mounts them (themes are
+assets: themes.py). Settings and workspaces are the caller's own (user_files.py), guarded
+as resources ``settings`` and ``workspaces`` (every role may change its own); the rest are
+``lab``, read only. Documented in docs/lab-api.md.
 """
 
 from __future__ import annotations
@@ -19,15 +19,14 @@ from typing import TYPE_CHECKING, Any
 import anyio
 from modserver.errors import http_error
 from modserver.routing import current_user, route
-from modserver.settings import PluginSettings
-from pydantic import Field
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
 from modserver_lab import licenses, listings, translations
 from modserver_lab.schemas import SchemaCatalog, UnknownSchema
-from modserver_lab.user_files import OutsideFolder, UserFolder, inside
+from modserver_lab.settings import LabApiSettings
+from modserver_lab.user_files import OutsideFolder, UserFolder
 from modserver_lab.user_settings import InvalidSettings, UserSettings
 from modserver_lab.workspaces import (
     InvalidWorkspace,
@@ -41,30 +40,6 @@ if TYPE_CHECKING:
 
 RESOURCE = "lab"
 _QUANTIFIED_GROUP = re.compile(r"\)[*+?{]")
-
-
-class LabApiSettings(PluginSettings):
-    """Where the lab API keeps users' files; the ``[lab]`` section's model extends this one."""
-
-    user_settings_dir: Path | None = Field(
-        None,
-        description="Users' settings; default: env JUPYTERLAB_SETTINGS_DIR, else "
-        "<jupyter config dir>/lab/user-settings (JupyterLab's folder). Users other than "
-        "the owner get a subfolder _users/<name>.",
-    )
-    workspaces_dir: Path | None = Field(
-        None,
-        description="Saved workspaces; default: env JUPYTERLAB_WORKSPACES_DIR, else "
-        "<jupyter config dir>/lab/workspaces. Users other than the owner get _users/<name>.",
-    )
-    app_settings_dir: Path | None = Field(
-        None,
-        description="Folder of overrides.json (administrators' defaults for settings); "
-        "default: <JupyterLab application dir>/settings.",
-    )
-    max_document_kb: int = Field(
-        4096, gt=0, description="Largest settings or workspace document a PUT may send."
-    )
 
 
 def user_settings_folder(settings: LabApiSettings) -> Path:
@@ -96,23 +71,6 @@ def lab_api_openapi() -> dict[str, Any]:
     return packaged_fragment("modserver_lab", "lab_api.yaml")
 
 
-def lab_api_page_config(base_url: str) -> dict[str, str]:
-    """The page-config entries that point JupyterLab at these routes under ``base_url``.
-
-    The lab plugin merges them into ``<script id="jupyter-config-data">``; the names and
-    trailing slashes are those jupyterlab_server writes.
-    """
-    prefix = base_url.rstrip("/") + "/lab/api/"
-    return {
-        "settingsUrl": prefix + "settings/",
-        "workspacesApiUrl": prefix + "workspaces/",
-        "translationsApiUrl": prefix + "translations/",
-        "listingsUrl": prefix + "listings/",
-        "licensesUrl": prefix + "licenses/",
-        "themesUrl": prefix + "themes/",
-    }
-
-
 def lab_api_routes(
     context: PluginContext,
     app_dir: Path,
@@ -129,7 +87,6 @@ def lab_api_routes(
     settings_base = user_settings_folder(settings)
     workspaces_base = workspaces_folder(settings)
     max_bytes = settings.max_document_kb * 1024
-    theme_roots = [folder / "themes" for folder in extensions.values()] + [app_dir / "themes"]
     context.log.debug(
         "lab API: user settings in %s, workspaces in %s", settings_base, workspaces_base
     )
@@ -250,51 +207,34 @@ def lab_api_routes(
             headers["Content-Disposition"] = f'attachment; filename="jupyterlab-licenses{suffix}"'
         return Response(text, media_type=licenses.FORMATS[report_format], headers=headers)
 
-    async def get_theme_file(request: Request) -> Response:
-        relative = request.path_params["path"]
-
-        def find() -> Path | None:
-            for root in theme_roots:
-                try:
-                    path = inside(root, relative)
-                except OutsideFolder:
-                    return None
-                if path.is_file():
-                    return path
-            return None
-
-        path = await anyio.to_thread.run_sync(find) if relative else None
-        if path is None:
-            raise http_error(404, f"No theme file {relative!r}")
-        # Theme files are not content-hashed: the browser revalidates (ETag) every time.
-        return FileResponse(path, headers={"Cache-Control": "no-cache"})
-
     return [
-        route("/lab/api/settings", get_settings, resource=RESOURCE),
-        route("/lab/api/settings/{schema_name:path}", get_settings, resource=RESOURCE),
+        route("/lab/api/settings", get_settings, resource="settings"),
+        route("/lab/api/settings/{schema_name:path}", get_settings, resource="settings"),
         route(
-            "/lab/api/settings/{schema_name:path}", put_settings, methods=["PUT"], resource=RESOURCE
+            "/lab/api/settings/{schema_name:path}",
+            put_settings,
+            methods=["PUT"],
+            resource="settings",
         ),
-        route("/lab/api/workspaces", get_workspaces, resource=RESOURCE),
-        route("/lab/api/workspaces/{space_name:path}", get_workspaces, resource=RESOURCE),
+        route("/lab/api/workspaces", get_workspaces, resource="workspaces"),
+        route("/lab/api/workspaces/{space_name:path}", get_workspaces, resource="workspaces"),
         route(
             "/lab/api/workspaces/{space_name:path}",
             put_workspace,
             methods=["PUT"],
-            resource=RESOURCE,
+            resource="workspaces",
         ),
         route(
             "/lab/api/workspaces/{space_name:path}",
             delete_workspace,
             methods=["DELETE"],
-            resource=RESOURCE,
+            resource="workspaces",
         ),
         route("/lab/api/translations", get_translations, resource=RESOURCE),
         route("/lab/api/translations/{locale:path}", get_translations, resource=RESOURCE),
         route("/lab/api/listings/{path:path}", get_listings, resource=RESOURCE),
         route("/lab/api/licenses", get_licenses, resource=RESOURCE),
         route("/lab/api/licenses/", get_licenses, resource=RESOURCE),
-        route("/lab/api/themes/{path:path}", get_theme_file, resource=RESOURCE),
     ]
 
 
