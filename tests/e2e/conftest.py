@@ -13,7 +13,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from playwright.sync_api import (
     BrowserContext,
     Page,
     Playwright,
+    ViewportSize,
     expect,
     sync_playwright,
 )
@@ -45,7 +46,7 @@ CHROMIUM_ARGS = [
     "--disable-quic",
     "--disable-dev-shm-usage",
 ]
-VIEWPORT = {"width": 1400, "height": 900}
+VIEWPORT: ViewportSize = {"width": 1400, "height": 900}
 # A user waits this long for anything in the UI (kernel start included) on a loaded CI machine.
 UI_TIMEOUT_MS = 60_000
 expect.set_options(timeout=UI_TIMEOUT_MS)
@@ -64,6 +65,7 @@ ALLOWED_ERRORS: tuple[Allowed, ...] = (
 RECORDER = pytest.StashKey[NetworkRecorder]()
 MEASUREMENTS = pytest.StashKey[dict[str, Any]]()
 SAVED = pytest.StashKey[list[str]]()
+FAILED = pytest.StashKey[bool]()  # on a test item: its setup or call failed
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -147,6 +149,8 @@ def page(
     """
     tab = context.new_page()
     yield tab
+    if request.node.stash.get(FAILED, False):
+        return  # the failure's artifacts already list the bad answers (failed-requests.json)
     errors = recorder.errors(request.node.nodeid, ALLOWED_ERRORS)
     assert not errors, "the server answered the frontend with errors:\n" + "\n".join(
         f"  {e.method} {e.path} -> {e.status}" for e in errors
@@ -156,15 +160,16 @@ def page(
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
-) -> Iterator[None]:
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """On a failed setup or test: save screenshots, console, bad requests, server log."""
-    report: pytest.TestReport = yield
+    report = yield
     if report.failed and report.when in ("setup", "call"):
+        item.stash[FAILED] = True
         paths = save_failure_artifacts(item)
         if paths:
             item.config.stash[SAVED].extend(paths)
             report.sections.append(("e2e artifacts", "\n".join(paths)))
-    return report  # type: ignore[return-value]
+    return report
 
 
 def save_failure_artifacts(item: pytest.Item) -> list[str]:

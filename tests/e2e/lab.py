@@ -26,9 +26,23 @@ IDLE = ".jp-Notebook-ExecutionIndicator[data-status='idle']"
 KERNEL_CONNECTED = ".jp-DebuggerBugButton[aria-disabled='false']"
 
 
+def goto_frontend(page: Page, url: str) -> None:
+    """Open ``url`` and check that it served a Jupyter frontend page (not a landing page).
+
+    Both frontends' HTML carries their page config in ``<script id="jupyter-config-data">``;
+    without it nothing else can work, so the test says so at once instead of timing out.
+    """
+    response = page.goto(url)
+    status = response.status if response else None
+    assert page.locator("script#jupyter-config-data").count() == 1, (
+        f"{url} (-> {page.url}, status {status}) is not a JupyterLab/Notebook page: "
+        "it has no <script id='jupyter-config-data'>"
+    )
+
+
 def open_lab(page: Page, server: LabServer) -> None:
     """Open the startup URL the server printed and wait for a usable launcher."""
-    page.goto(server.open_url)
+    goto_frontend(page, server.open_url)
     wait_for_launcher(page)
 
 

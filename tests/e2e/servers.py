@@ -99,7 +99,9 @@ def jupyter_command() -> str:
     if local.exists():
         return str(local)
     found = shutil.which("jupyter")
-    assert found, "E2E_TARGET=jupyter needs jupyterlab and notebook installed (see docs/e2e-tests.md)"
+    assert found, (
+        "E2E_TARGET=jupyter needs jupyterlab and notebook installed (see docs/e2e-tests.md)"
+    )
     return found
 
 

@@ -10,9 +10,7 @@ from tests.e2e.lab import context_menu, file_item, open_lab, save, wait_for_file
 from tests.e2e.servers import LabServer
 
 
-def test_text_file_edited_in_the_editor_is_saved_to_disk(
-    page: Page, lab_server: LabServer
-) -> None:
+def test_text_file_edited_in_the_editor_is_saved_to_disk(page: Page, lab_server: LabServer) -> None:
     (lab_server.root_dir / "notes.txt").write_text("first line\n")
     open_lab(page, lab_server)
     file_item(page, "notes.txt").dblclick()

@@ -6,29 +6,30 @@ The figure (milliseconds from the start of navigation, the browser's own clock) 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from playwright.sync_api import BrowserContext, Page
 
-from tests.e2e.lab import NOTEBOOK_CARD, wait_for_launcher
+from tests.e2e.lab import NOTEBOOK_CARD, goto_frontend, wait_for_launcher
 from tests.e2e.servers import LabServer
 
 # Runs before the page's own scripts: notes when the launcher's notebook card first exists.
 WATCH_LAUNCHER = """
-(() => {
+((launcherCard) => {
   const mark = () => {
-    if (window.__e2eLauncherAt === undefined && document.querySelector(%r)) {
+    if (window.__e2eLauncherAt === undefined && document.querySelector(launcherCard)) {
       window.__e2eLauncherAt = performance.now();
     }
   };
   new MutationObserver(mark).observe(document, { childList: true, subtree: true });
-})();
-""" % NOTEBOOK_CARD
+})(SELECTOR);
+""".replace("SELECTOR", json.dumps(NOTEBOOK_CARD))
 
 
 def launcher_time_ms(page: Page, url: str) -> float:
     """Open ``url`` and return when the launcher's notebook card appeared, in ms after navigation."""
-    page.goto(url)
+    goto_frontend(page, url)
     wait_for_launcher(page)
     return round(float(page.evaluate("window.__e2eLauncherAt")))
 

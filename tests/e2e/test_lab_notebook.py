@@ -7,6 +7,7 @@ from playwright.sync_api import Page, expect
 from tests.e2e.lab import (
     NOTEBOOK_CARD,
     expect_output,
+    goto_frontend,
     notebook_outputs,
     open_lab,
     run_in_new_cell,
@@ -20,7 +21,7 @@ from tests.e2e.servers import LabServer
 def test_printed_startup_url_logs_in_and_lands_in_jupyterlab(
     page: Page, lab_server: LabServer
 ) -> None:
-    page.goto(lab_server.open_url)
+    goto_frontend(page, lab_server.open_url)
     expect(page.locator(NOTEBOOK_CARD).first).to_be_visible()
     assert "/lab" in page.url
     assert "token" not in page.url.split("?", 1)[0]
@@ -42,7 +43,7 @@ def test_notebook_from_launcher_runs_saves_and_shows_output_after_reload(
     assert notebook_outputs(text) == ["42\n"]
 
     # Reopen by its new name: the address bar still names the untitled file after the rename.
-    page.goto(f"{lab_server.url}lab/tree/answer.ipynb")
+    goto_frontend(page, f"{lab_server.url}lab/tree/answer.ipynb")
     expect(page.locator(".jp-NotebookPanel .jp-OutputArea-output").first).to_contain_text("42")
 
 

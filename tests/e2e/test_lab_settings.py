@@ -8,9 +8,7 @@ from tests.e2e.lab import menu, open_lab, wait_for_launcher
 from tests.e2e.servers import LabServer
 
 
-def test_dark_theme_chosen_in_the_menu_survives_a_reload(
-    page: Page, lab_server: LabServer
-) -> None:
+def test_dark_theme_chosen_in_the_menu_survives_a_reload(page: Page, lab_server: LabServer) -> None:
     open_lab(page, lab_server)
     expect(page.locator("body")).to_have_attribute("data-jp-theme-name", "JupyterLab Light")
     menu(page, "Settings", "Theme", "JupyterLab Dark")

@@ -6,6 +6,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.e2e.lab import (
     expect_output,
+    goto_frontend,
     notebook_outputs,
     run_in_new_cell,
     save,
@@ -18,7 +19,7 @@ from tests.e2e.servers import LabServer
 def test_notebook_created_from_the_tree_runs_saves_and_shows_output_after_reload(
     page: Page, context: BrowserContext, lab_server: LabServer
 ) -> None:
-    page.goto(f"{lab_server.url}tree?token={lab_server.token}")
+    goto_frontend(page, f"{lab_server.url}tree?token={lab_server.token}")
     toolbar = page.get_by_role("toolbar", name="file browser")
     toolbar.get_by_role("menuitem", name="New").click()
     with context.expect_page() as opened:
