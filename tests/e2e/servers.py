@@ -66,6 +66,7 @@ def isolated_env(scratch: Path) -> dict[str, str]:
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MODSERVER_", "JUPYTER"))}
     dirs = {
+        "HOME": "home",  # whatever a server keeps under ~ (user settings, data) stays per test
         "JUPYTER_CONFIG_DIR": "jupyter-config",
         "JUPYTER_RUNTIME_DIR": "jupyter-runtime",
         "JUPYTERLAB_SETTINGS_DIR": "lab-settings",
