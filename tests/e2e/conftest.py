@@ -57,8 +57,9 @@ ALLOWED_ERRORS: tuple[Allowed, ...] = (
         "GET",
         re.compile(r"^/api/contents/[^?]+\?content=0"),
         404,
-        "before a rename or an upload JupyterLab asks whether the target name exists: "
-        "404 means it is free",
+        "JupyterLab asks for a path's metadata to learn whether it exists (restoring the "
+        "documents a workspace had open, e.g. a notebook renamed on its first save; checking "
+        "a name before using it): 404 means 'not there' and the UI carries on",
     ),
 )
 
