@@ -34,6 +34,8 @@ from tests.e2e.servers import LabServer, start, target
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("E2E_ARTIFACTS", Path(__file__).parent / "artifacts"))
 HEADED = os.environ.get("E2E_HEADED") == "1"
+# "all": also keep the last screenshot of every passing test, to look at what a run showed.
+SCREENSHOTS = os.environ.get("E2E_SCREENSHOTS", "failures")
 # Headless on a closed network: no sandbox (root in CI), no GPU, and none of chromium's
 # background calls home, which would only time out here.
 CHROMIUM_ARGS = [
@@ -170,16 +172,22 @@ def pytest_runtest_makereport(
         if paths:
             item.config.stash[SAVED].extend(paths)
             report.sections.append(("e2e artifacts", "\n".join(paths)))
+    elif report.passed and report.when == "call" and SCREENSHOTS == "all":
+        save_screenshots(item, artifacts_folder(item))
     return report
 
 
-def save_failure_artifacts(item: pytest.Item) -> list[str]:
-    """Write what there is to see of a failed test into ``artifacts/<test>/``; return the paths."""
-    funcargs: dict[str, Any] = getattr(item, "funcargs", {})
+def artifacts_folder(item: pytest.Item) -> Path:
+    """``artifacts/<test name>/``, created."""
     folder = ARTIFACTS / re.sub(r"[^\w.-]+", "_", item.nodeid.split("::", 1)[-1])
     folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def save_screenshots(item: pytest.Item, folder: Path) -> list[Path]:
+    """A screenshot of every page the test's browser context has open; return the paths."""
     saved: list[Path] = []
-    ctx = funcargs.get("context")
+    ctx = getattr(item, "funcargs", {}).get("context")
     if isinstance(ctx, BrowserContext):
         for number, tab in enumerate(ctx.pages):
             shot = folder / f"screenshot-{number}.png"
@@ -188,6 +196,14 @@ def save_failure_artifacts(item: pytest.Item) -> list[str]:
                 saved.append(shot)
             except Exception as error:  # a crashed page must not hide the test's own failure
                 (folder / f"screenshot-{number}.error.txt").write_text(str(error))
+    return saved
+
+
+def save_failure_artifacts(item: pytest.Item) -> list[str]:
+    """Write what there is to see of a failed test into ``artifacts/<test>/``; return the paths."""
+    funcargs: dict[str, Any] = getattr(item, "funcargs", {})
+    folder = artifacts_folder(item)
+    saved = save_screenshots(item, folder)
     recorder = item.config.stash[RECORDER]
     console = [m for m in recorder.console if m["test"] == item.nodeid]
     if console:

@@ -27,3 +27,5 @@ def test_pip_installed_theme_extension_is_offered_and_applies(
     open_lab(page, lab_server)
     menu(page, "Settings", "Theme", "JupyterLab Night")
     expect(page.locator("body")).to_have_attribute("data-jp-theme-name", "JupyterLab Night")
+    # The splash screen covers the switch until the theme's CSS (from the extension) has loaded.
+    expect(page.locator("#jupyterlab-splash")).to_have_count(0)
