@@ -138,6 +138,7 @@ def context(
     ctx = browser.new_context(viewport=VIEWPORT, accept_downloads=False)
     ctx.set_default_timeout(UI_TIMEOUT_MS)
     ctx.on("page", lambda page: recorder.attach(page, request.node.nodeid))
+    recorder.watch_websockets(ctx, request.node.nodeid)
     yield ctx
     ctx.close()
 
@@ -156,7 +157,7 @@ def page(
         return  # the failure's artifacts already list the bad answers (failed-requests.json)
     errors = recorder.errors(request.node.nodeid, ALLOWED_ERRORS)
     assert not errors, "the server answered the frontend with errors:\n" + "\n".join(
-        f"  {e.method} {e.path} -> {e.status}" for e in errors
+        f"  {e.method} {e.path} -> {e.status or e.failure}" for e in errors
     )
 
 

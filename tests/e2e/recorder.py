@@ -15,12 +15,30 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from playwright.sync_api import ConsoleMessage, Page, Request, Response, WebSocket
+from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Request, Response, WebSocket
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 HASHED = re.compile(r"(?<=[./-])[0-9a-f]{16,}(?=\.)")
 CHUNK = re.compile(r"/(\d+|[0-9a-f]{16,})\.([0-9a-f]{16,}\.)?(js|css|map)$")
 CACHE_BUSTER = re.compile(r"^\d{10,}$")
+WS_BINDING = "__e2eWebSocketFailed"
+# Runs before the page's scripts: a WebSocket that errs before it opened was refused.
+WATCH_WEBSOCKETS = """
+(() => {
+  const Native = window.WebSocket;
+  class WatchedWebSocket extends Native {
+    constructor(...args) {
+      super(...args);
+      let opened = false;
+      this.addEventListener("open", () => { opened = true; });
+      this.addEventListener("error", () => {
+        if (!opened && window.BINDING) window.BINDING(this.url);
+      });
+    }
+  }
+  window.WebSocket = WatchedWebSocket;
+})();
+""".replace("BINDING", WS_BINDING)
 
 
 @dataclass(frozen=True)
@@ -92,7 +110,8 @@ class NetworkRecorder:
             )
 
         def on_websocket(socket: WebSocket) -> None:
-            # The browser does not expose the handshake status: 101 means "opened".
+            # The browser does not expose the handshake status: 101 means "asked to open".
+            # A refused handshake is reported by watch_websockets.
             self.exchanges.append(Exchange(test, "WS", socket.url, 101, "websocket"))
 
         def on_console(message: ConsoleMessage) -> None:
@@ -109,18 +128,37 @@ class NetworkRecorder:
         page.on("console", on_console)
         page.on("pageerror", on_page_error)
 
+    def watch_websockets(self, context: BrowserContext, test: str) -> None:
+        """Record, under ``test``, every WebSocket of ``context``'s pages whose handshake fails.
+
+        Playwright sees no event at all for a refused handshake (404, 403, ...), so a script
+        in each page reports a socket that errs before it opened.
+        """
+
+        def on_failed(source: Any, url: str) -> None:
+            self.exchanges.append(
+                Exchange(test, "WS", url, None, "websocket", "handshake failed (refused)")
+            )
+
+        context.expose_binding(WS_BINDING, on_failed)
+        context.add_init_script(WATCH_WEBSOCKETS)
+
     def of_test(self, test: str) -> list[Exchange]:
         """The exchanges recorded for ``test``."""
         return [e for e in self.exchanges if e.test == test]
 
     def errors(self, test: str, allowed: tuple[Allowed, ...]) -> list[Exchange]:
-        """``test``'s answers with status >= 400 that no ``allowed`` entry covers."""
+        """``test``'s answers with status >= 400 that no ``allowed`` entry covers, and its
+        WebSockets that failed (a refused handshake)."""
         return [
             e
             for e in self.of_test(test)
-            if e.status is not None
-            and e.status >= 400
-            and not any(a.matches(e.method, e.path, e.status) for a in allowed)
+            if (e.method == "WS" and e.failure is not None)
+            or (
+                e.status is not None
+                and e.status >= 400
+                and not any(a.matches(e.method, e.path, e.status) for a in allowed)
+            )
         ]
 
     def endpoints(self) -> list[dict[str, Any]]:
