@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlsplit
+
 from playwright.sync_api import Page, expect
 
 from tests.e2e.lab import (
@@ -24,8 +27,21 @@ def test_printed_startup_url_logs_in_and_lands_in_jupyterlab(
     goto_frontend(page, lab_server.open_url)
     expect(page.locator(NOTEBOOK_CARD).first).to_be_visible()
     assert "/lab" in page.url
-    assert "token" not in page.url.split("?", 1)[0]
     expect(page.get_by_role("menubar").get_by_role("menuitem", name="File")).to_be_visible()
+    # Logged in: the next visit needs no token.
+    goto_frontend(page, f"{lab_server.url}lab")
+    expect(page.locator(NOTEBOOK_CARD).first).to_be_visible()
+
+
+def test_visit_without_token_goes_through_the_login_page_and_back_to_lab(
+    page: Page, lab_server: LabServer
+) -> None:
+    page.goto(f"{lab_server.url}lab")
+    expect(page).to_have_url(re.compile(r"/login\?next=(%2F|/)lab"))
+    page.locator("input[type='password']").first.fill(lab_server.token)
+    page.get_by_role("button", name="Log in", exact=True).click()
+    expect(page.locator(NOTEBOOK_CARD).first).to_be_visible()
+    assert urlsplit(page.url).path == "/lab"
 
 
 def test_notebook_from_launcher_runs_saves_and_shows_output_after_reload(
