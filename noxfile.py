@@ -1,10 +1,12 @@
-"""Developer tasks. ``python3 -m nox`` runs lint, typecheck and tests (the CI command)."""
+"""Developer tasks. ``python3 -m nox`` runs lint, typecheck, tests and e2e (the CI command)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import nox
 
-nox.options.sessions = ["lint", "typecheck", "tests"]
+nox.options.sessions = ["lint", "typecheck", "tests", "e2e"]
 nox.options.default_venv_backend = "venv"
 nox.options.reuse_existing_virtualenvs = True
 
@@ -16,7 +18,32 @@ def tests(session: nox.Session) -> None:
     """Unit and end-to-end tests against the real server (installs the sample plugin)."""
     session.install("-e", ".[test]")
     session.install(FIXTURE_PLUGIN)
-    session.run("pytest", *session.posargs)
+    # The browser tests have their own session (e2e), so they do not run twice.
+    session.run("pytest", "--ignore=tests/e2e", *session.posargs)
+
+
+@nox.session
+def e2e(session: nox.Session) -> None:
+    """JupyterLab 4 and Notebook 7 on modserver in a real browser (needs apt's chromium).
+
+    See docs/e2e-tests.md; artifacts (endpoints, timings, failure screenshots) land in
+    tests/e2e/artifacts.
+    """
+    session.install("-e", ".[test]")
+    session.run("pytest", "tests/e2e", *session.posargs)
+
+
+@nox.session
+def e2e_reference(session: nox.Session) -> None:
+    """The same browser tests against jupyter_server (jupyter lab), to compare (not in CI)."""
+    session.install("-e", ".[test]", "jupyterlab", "notebook")
+    jupyter = str(Path(session.bin) / "jupyter")
+    session.run(
+        "pytest",
+        "tests/e2e",
+        *session.posargs,
+        env={"E2E_TARGET": "jupyter", "E2E_JUPYTER": jupyter},
+    )
 
 
 @nox.session
