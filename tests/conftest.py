@@ -169,45 +169,75 @@ def server_factory(root_dir: Path) -> Iterator[Callable[..., RunningServer]]:
         server.stop()
 
 
-RUNNING = re.compile(r"Running on (http://127\.0\.0\.1:\d+)")
+ASGI_SERVERS = ["hypercorn", "uvicorn"]
+# The line each ASGI server prints once it listens (after the app's lifespan started).
+RUNNING = re.compile(r"(?:Running on|Uvicorn running on) (http://127\.0\.0\.1:\d+)")
 
 
-@contextmanager
-def embed_host(root_dir: Path) -> Iterator[str]:
-    """Serve ``tests/core/embed_host.py`` with plain hypercorn; yield the host's root URL.
+def start_embed_host(
+    root_dir: Path, *, server: str = "hypercorn", plugins: str = "hello", token: str = TOKEN
+) -> RunningServer:
+    """Serve ``tests/core/embed_host.py`` (modserver mounted at ``/jupyter`` in a host
+    Starlette app) with the ``server`` ASGI server's own command line.
 
-    The host is a Starlette app with modserver mounted at ``/jupyter``; it stops on exit.
+    The returned ``url`` is modserver's, ``<host>/jupyter/``; stop it with ``stop()``.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("MODSERVER_")}
     env.update(
         {
             "EMBED_ROOT": str(root_dir),
-            "EMBED_TOKEN": TOKEN,
+            "EMBED_TOKEN": token,
+            "EMBED_PLUGINS": plugins,
             "PYTHONUNBUFFERED": "1",
-            "MODSERVER_RUNTIME_DIR": str(root_dir.parent / "runtime"),
+            "MODSERVER_RUNTIME_DIR": str(root_dir.parent / f".runtime-{root_dir.name}"),
+            "JUPYTER_RUNTIME_DIR": str(root_dir.parent / f".runtime-{root_dir.name}" / "jupyter"),
         }
     )
+    target = "tests.core.embed_host:host"
+    if server == "hypercorn":
+        command = [sys.executable, "-m", "hypercorn", target, "--bind", "127.0.0.1:0"]
+    elif server == "uvicorn":
+        command = [sys.executable, "-m", "uvicorn", target, "--port", "0"]
+    else:
+        raise ValueError(f"unknown ASGI server {server!r}")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hypercorn", "tests.core.embed_host:host", "--bind", "127.0.0.1:0"],
+        command,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         env=env,
         cwd=Path(__file__).parents[1],
     )
-    assert proc.stdout is not None
-    deadline = time.monotonic() + 30
-    lines = []
-    try:
+    output: list[str] = []
+    found = threading.Event()
+    url: list[str] = []
+
+    def pump() -> None:
+        assert proc.stdout is not None
         for line in proc.stdout:
-            lines.append(line)
+            output.append(line)
             match = RUNNING.search(line)
-            if match:
-                yield match.group(1)
-                break
-            assert time.monotonic() < deadline, "".join(lines)
-        else:
-            raise AssertionError("host app did not start:\n" + "".join(lines))
+            if match and not url:
+                url.append(match.group(1))
+                found.set()
+        found.set()
+
+    threading.Thread(target=pump, daemon=True).start()
+    if not found.wait(60) or not url:
+        proc.kill()
+        proc.wait(5)
+        raise AssertionError(f"host app did not start under {server}:\n" + "".join(output))
+    return RunningServer(proc, url[0] + "/jupyter/", root_dir, token, output)
+
+
+@contextmanager
+def embed_host(root_dir: Path, server: str = "hypercorn") -> Iterator[str]:
+    """Serve ``tests/core/embed_host.py`` with ``server``; yield the host's root URL.
+
+    The host is a Starlette app with modserver mounted at ``/jupyter``; it stops on exit.
+    """
+    host = start_embed_host(root_dir, server=server)
+    try:
+        yield host.url.removesuffix("/jupyter/")
     finally:
-        proc.terminate()
-        proc.wait(30)
+        host.stop()
