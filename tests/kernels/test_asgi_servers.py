@@ -16,14 +16,13 @@ import pytest
 from tests.conftest import ASGI_SERVERS, RunningServer, start_embed_host
 from tests.kernels.wsclient import KernelSocket
 
-# Prints as fast as the kernel can until the test creates the stop file.
+# Prints (in chunks of 20 KB, so the socket is always busy) until the stop file exists.
 CHATTY = """
 import os
 stop = {stop!r}
-i = 0
+chunk = ("x" * 199 + "\\n") * 100
 while not os.path.exists(stop):
-    print("x" * 200, i, flush=True)
-    i += 1
+    print(chunk, flush=True)
 """
 
 
