@@ -5,18 +5,22 @@ Every end-to-end test talks HTTP/WebSocket to a real hypercorn server on 127.0.0
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import pytest
@@ -145,12 +149,215 @@ def launch(
     return RunningServer(proc, url[0], root_dir, token, output)
 
 
+class InProcessServer(RunningServer):
+    """A modserver app made by ``create_app`` and run inside the test process.
+
+    Its lifespan runs in a background event loop (an anyio blocking portal). ``client()``
+    calls the app through ``httpx.ASGITransport``, without sockets; the app also listens
+    on a loopback port through hypercorn, so ``url`` and ``ws_url`` work for raw HTTP
+    and WebSocket clients. ``output`` collects the ``modserver`` log records. There is
+    no process: ``proc`` is None and ``stop()`` returns 0 once the lifespan has ended.
+    """
+
+    # Built-in plugins still keep running state on their (per-process) plugin objects, so
+    # two apps alive at once in one process would share it (issue 10, item 1). Until
+    # that is fixed, one in-process app at a time; a second one is a clear error.
+    _alive: ClassVar[list[InProcessServer]] = []
+
+    def __init__(self, root_dir: Path, token: str, settings: dict[str, Any]) -> None:
+        import anyio
+        from anyio.from_thread import start_blocking_portal
+        from hypercorn.asyncio import serve
+        from hypercorn.config import Config
+        from modserver import create_app, lifespan_of
+
+        if self._alive:
+            raise AssertionError(
+                f"an in-process modserver is running already ({self._alive[0].url}): stop it"
+                " first, or use start_server (plugin state is not per app yet)"
+            )
+        self._stack = ExitStack()
+        output: list[str] = []
+        self._alive.append(self)
+        self._stack.callback(self._alive.remove, self)
+        try:
+            handler = _ListHandler(output)
+            logger = logging.getLogger("modserver")
+            logger.addHandler(handler)
+            self._stack.callback(logger.removeHandler, handler)
+            self.app = create_app(settings=settings, use_env=False, manage_lifespan=False)
+            self._portal = self._stack.enter_context(start_blocking_portal())
+            self._stack.enter_context(
+                self._portal.wrap_async_context_manager(lifespan_of(self.app))
+            )
+            sock = socket.socket()
+            sock.bind(("127.0.0.1", 0))
+            sock.listen(128)
+            port = sock.getsockname()[1]
+            config = Config()
+            config.bind = [f"fd://{sock.detach()}"]  # hypercorn owns (and closes) it now
+            config.accesslog = None
+            config.errorlog = logging.getLogger("hypercorn.error")
+            config.graceful_timeout = 2
+            stopped = self._portal.call(anyio.Event)
+            serving = self._portal.start_task_soon(
+                partial(serve, self.app, config, shutdown_trigger=stopped.wait)  # type: ignore[arg-type]
+            )
+
+            def stop_serving() -> None:
+                self._portal.call(stopped.set)
+                serving.result(30)
+
+            self._stack.callback(stop_serving)
+        except BaseException:
+            self._stack.close()
+            raise
+        base_url = str(settings.get("base_url", "/"))
+        super().__init__(
+            None,  # type: ignore[arg-type]
+            f"http://127.0.0.1:{port}{base_url}",
+            root_dir,
+            token,
+            output,
+        )
+
+    def client(self, *, token: str | None = None, **kwargs: Any) -> httpx.Client:
+        """An HTTP client that calls the app in-process (no socket), authenticated with the
+        token by default; cookies, redirects and headers behave as over the network."""
+        headers = dict(kwargs.pop("headers", {}))
+        use = self.token if token is None else token
+        if use:
+            headers.setdefault("Authorization", f"token {use}")
+        transport = _PortalTransport(self._portal, self.app)
+        return httpx.Client(
+            base_url=self.url, headers=headers, timeout=30, transport=transport, **kwargs
+        )
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
+        """Stop listening and end the app's lifespan (plugins stop in reverse order)."""
+        self._stack.close()
+        return 0
+
+
+class _ListHandler(logging.Handler):
+    """Collects formatted log records, as a server's output would show them."""
+
+    def __init__(self, output: list[str]) -> None:
+        super().__init__(logging.DEBUG)
+        self.output = output
+        self.setFormatter(logging.Formatter("[%(levelname).1s %(name)s] %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.output.append(self.format(record) + "\n")
+
+
+class _PortalTransport(httpx.BaseTransport):
+    """A sync httpx transport that runs ``httpx.ASGITransport`` in the app's event loop.
+
+    The app runs exactly as under a server: one event loop (the portal's) for the
+    lifespan and every request, and errors come back as responses (500), not exceptions.
+    """
+
+    def __init__(self, portal: Any, app: Any) -> None:
+        self.portal = portal
+        self.inner = httpx.ASGITransport(
+            app=app, raise_app_exceptions=False, client=("127.0.0.1", 54321)
+        )
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.read()  # the body as bytes, which the ASGI transport reads asynchronously
+
+        async def call() -> tuple[int, httpx.Headers, bytes]:
+            response = await self.inner.handle_async_request(request)
+            raw = b"".join([chunk async for chunk in response.aiter_raw()])
+            return response.status_code, response.headers, raw
+
+        status, headers, raw = self.portal.call(call)
+        return httpx.Response(status, headers=headers, stream=httpx.ByteStream(raw))
+
+
+def serve_in_process(
+    root_dir: Path, *args: str, plugins: str | None = None, token: str = TOKEN
+) -> InProcessServer:
+    """Like ``start_server`` but in the test process (see ``InProcessServer``).
+
+    ``args`` take the command line's ``--set SECTION.KEY=VALUE``, ``--base-url`` and
+    ``--log-level``. For tests of what a user sees over HTTP; the real ``modserver run``
+    (signals, printed URL, exit codes, environment) needs ``start_server``.
+    """
+    settings: dict[str, Any] = {
+        "root_dir": str(root_dir),
+        "runtime_dir": str(root_dir.parent / f".runtime-{root_dir.name}"),
+    }
+    if plugins is not None:
+        settings["plugins"] = [name for name in plugins.split(",") if name]
+    sets = list(args)
+    if token:
+        sets[:0] = ["--set", f"auth.token={token}"]
+    flags = {"--base-url": "base_url", "--log-level": "log_level"}
+    while sets:
+        flag, value = sets.pop(0), sets.pop(0)
+        if flag in flags:
+            settings[flags[flag]] = value
+            continue
+        assert flag == "--set", f"serve_in_process does not take {flag}"
+        dotted, _, text = value.partition("=")
+        section, _, key = dotted.rpartition(".")
+        parsed = _setting_value(text)
+        if section:
+            settings.setdefault(section, {})[key] = parsed
+        else:
+            settings[key] = parsed
+    return InProcessServer(root_dir, token, settings)
+
+
+def _setting_value(text: str) -> Any:
+    """As the command line reads ``--set`` values: JSON for lists, objects and literals."""
+    if text[:1] in '[{"' or text in ("true", "false", "null"):
+        return json.loads(text)
+    return text
+
+
 @pytest.fixture
 def root_dir(tmp_path: Path) -> Path:
     """An empty folder to serve."""
     path = tmp_path / "root"
     path.mkdir()
     return path
+
+
+@pytest.fixture
+def app_factory(root_dir: Path) -> Iterator[Callable[..., InProcessServer]]:
+    """Like ``server_factory``, but each app runs in the test process (``serve_in_process``)."""
+    started: list[InProcessServer] = []
+
+    def factory(*args: str, **kwargs: Any) -> InProcessServer:
+        kwargs.setdefault("root_dir", root_dir)
+        server = serve_in_process(kwargs.pop("root_dir"), *args, **kwargs)
+        started.append(server)
+        return server
+
+    yield factory
+    for server in reversed(started):
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def module_apps(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Callable[..., InProcessServer]]:
+    """In-process apps shared by every test of a module (each gets its own root folder)."""
+    started: list[InProcessServer] = []
+
+    def factory(*args: str, **kwargs: Any) -> InProcessServer:
+        root = tmp_path_factory.mktemp("root")
+        server = serve_in_process(root, *args, **kwargs)
+        started.append(server)
+        return server
+
+    yield factory
+    for server in reversed(started):
+        server.stop()
 
 
 @pytest.fixture
