@@ -205,7 +205,9 @@ def test_messages_missed_while_disconnected_are_replayed_on_reconnect(
     msg_id = ws.execute("import time; time.sleep(1.5); print('while you were away')")
     ws.until(lambda m: m["header"]["msg_type"] == "execute_input")
     ws.close()
-    time.sleep(3)  # the cell finishes while nobody is connected
+    # The cell finishes while nobody is connected: the server sees the kernel go idle.
+    wait_for(lambda: kernel_model(kernel_server, kernel_id)["connections"] == 0)
+    wait_for(lambda: kernel_model(kernel_server, kernel_id)["execution_state"] == "idle")
     back = KernelSocket.open(kernel_server, kernel_id, "legacy", session=session)
     try:
         replayed = back.collect(msg_id, timeout=10)
