@@ -16,7 +16,8 @@ def tests(session: nox.Session) -> None:
     """Unit and end-to-end tests against the real server (installs the sample plugin)."""
     session.install("-e", ".[test]")
     session.install(FIXTURE_PLUGIN)
-    session.run("pytest", *session.posargs)
+    # One worker per core; a test file stays on one worker (its module servers start once).
+    session.run("pytest", "-n", "auto", "--dist", "loadfile", *session.posargs)
 
 
 @nox.session
