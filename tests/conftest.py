@@ -318,6 +318,16 @@ def _setting_value(text: str) -> Any:
     return text
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run files that hold a test marked ``slow`` first, keeping every file's tests together.
+
+    With parallel workers (``--dist loadfile``) the long files then start at once
+    instead of finishing last on one worker while the other waits.
+    """
+    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_files)
+
+
 @pytest.fixture
 def root_dir(tmp_path: Path) -> Path:
     """An empty folder to serve."""

@@ -38,6 +38,7 @@ def wait_for(condition: Any, timeout: float = 60) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("server", ASGI_SERVERS)
 def test_a_client_leaving_mid_output_is_not_an_error(server: str, tmp_path: Path):
     root = tmp_path / "root"

@@ -8,6 +8,7 @@ import socket
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -162,10 +163,12 @@ def test_input_request_reaches_only_the_requesting_client(
     assert "execute_reply" not in types(watched)
 
 
+@pytest.mark.slow
 def test_input_right_after_a_kernel_starts_is_not_lost(kernel_server: RunningServer) -> None:
     # The kernel drops an input_request for a stdin socket it has not met yet; ZMQ may
-    # connect stdin up to 100 ms after shell. Fresh kernels, asked at once, several times.
-    for _ in range(15):
+    # connect stdin up to 100 ms after shell. Fresh kernels, asked at once, 15 times
+    # (three at a time: each waits mostly for its kernel to start).
+    def ask_a_fresh_kernel(_: int) -> None:
         with kernel_server.client() as client:
             model = client.post("api/kernels", json={"name": "python3"}).json()
         ws = KernelSocket.open(kernel_server, model["id"], "v1")
@@ -178,6 +181,9 @@ def test_input_right_after_a_kernel_starts_is_not_lost(kernel_server: RunningSer
             ws.close()
             with kernel_server.client() as client:
                 client.delete(f"api/kernels/{model['id']}")
+
+    with ThreadPoolExecutor(3) as pool:
+        list(pool.map(ask_a_fresh_kernel, range(15)))
 
 
 def test_same_session_replaces_the_stale_connection(
