@@ -16,13 +16,15 @@ import pytest
 from tests.conftest import ASGI_SERVERS, RunningServer, start_embed_host
 from tests.kernels.wsclient import KernelSocket
 
-# Prints (in chunks of 20 KB, so the socket is always busy) until the stop file exists.
+# Prints 20 KB chunks (up to 10 MB/s, so the socket is always busy, yet the server and
+# kernel keep up on a busy machine) until the stop file exists.
 CHATTY = """
-import os
+import os, time
 stop = {stop!r}
 chunk = ("x" * 199 + "\\n") * 100
 while not os.path.exists(stop):
     print(chunk, flush=True)
+    time.sleep(0.002)
 """
 
 
