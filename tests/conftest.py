@@ -326,6 +326,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """
     slow_files = {item.path for item in items if item.get_closest_marker("slow")}
     items.sort(key=lambda item: item.path not in slow_files)
+    # schemathesis gives every operation of a test the test's own node id; pytest-xdist
+    # schedules by node id and would run one operation per test. Make each id unique,
+    # as pytest would for a parametrized test: "test_x[GET /api/contents/{path}]".
+    from _pytest.nodeid import NodeId
+
+    ids = [item.nodeid for item in items]
+    for item in items:
+        if ids.count(item.nodeid) > 1 and item.parent is not None:
+            item._id = NodeId.parse(f"{item.parent.nodeid}::{item.name}")  # type: ignore[attr-defined]
 
 
 @pytest.fixture
