@@ -1,6 +1,10 @@
-"""Shared test fixtures: start the real ``modserver run`` in a subprocess on a free port.
+"""Shared test fixtures: the servers tests talk to (see docs/testing.md).
 
-Every end-to-end test talks HTTP/WebSocket to a real hypercorn server on 127.0.0.1.
+``start_server`` runs the real ``modserver run`` in a subprocess on a free port, for what
+only the process shows (output, signals, exit codes, environment, kernels' descriptors);
+``serve_in_process`` runs an app made by ``create_app`` inside the test process, for
+what a user sees over HTTP, in milliseconds; ``start_embed_host`` serves modserver
+mounted in a host app under hypercorn or uvicorn.
 """
 
 from __future__ import annotations
