@@ -19,7 +19,11 @@ def tests(session: nox.Session) -> None:
     session.install("-e", ".[test]")
     session.install(FIXTURE_PLUGIN)
     # The browser tests have their own session (e2e), so they do not run twice.
-    session.run("pytest", "--ignore=tests/e2e", *session.posargs)
+    # One worker per core; a test file stays on one worker (its module servers start once).
+    # The browser tests have their own session (e2e), so they do not run twice.
+    session.run(
+        "pytest", "-n", "auto", "--dist", "loadfile", "--ignore=tests/e2e", *session.posargs
+    )
 
 
 @nox.session

@@ -1,20 +1,28 @@
-"""Shared test fixtures: start the real ``modserver run`` in a subprocess on a free port.
+"""Shared test fixtures: the servers tests talk to (see docs/testing.md).
 
-Every end-to-end test talks HTTP/WebSocket to a real hypercorn server on 127.0.0.1.
+``start_server`` runs the real ``modserver run`` in a subprocess on a free port, for what
+only the process shows (output, signals, exit codes, environment, kernels' descriptors);
+``serve_in_process`` runs an app made by ``create_app`` inside the test process, for
+what a user sees over HTTP, in milliseconds; ``start_embed_host`` serves modserver
+mounted in a host app under hypercorn or uvicorn.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -145,12 +153,222 @@ def launch(
     return RunningServer(proc, url[0], root_dir, token, output)
 
 
+class InProcessServer(RunningServer):
+    """A modserver app made by ``create_app`` and run inside the test process.
+
+    Its lifespan runs in a background event loop (an anyio blocking portal). ``client()``
+    calls the app through ``httpx.ASGITransport``, without sockets; the app also listens
+    on a loopback port through hypercorn, so ``url`` and ``ws_url`` work for raw HTTP
+    and WebSocket clients. ``output`` collects the ``modserver`` log records. There is
+    no process: ``proc`` is None and ``stop()`` returns 0 once the lifespan has ended.
+    """
+
+    def __init__(self, root_dir: Path, token: str, settings: dict[str, Any]) -> None:
+        import anyio
+        from anyio.from_thread import start_blocking_portal
+        from hypercorn.asyncio import serve
+        from hypercorn.config import Config
+        from modserver import create_app, lifespan_of
+
+        self._stack = ExitStack()
+        output: list[str] = []
+        try:
+            handler = _ListHandler(output)
+            logger = logging.getLogger("modserver")
+            logger.addHandler(handler)
+            self._stack.callback(logger.removeHandler, handler)
+            self.app = create_app(settings=settings, use_env=False, manage_lifespan=False)
+            self._portal = self._stack.enter_context(start_blocking_portal())
+            self._stack.enter_context(
+                self._portal.wrap_async_context_manager(lifespan_of(self.app))
+            )
+            sock = socket.socket()
+            sock.bind(("127.0.0.1", 0))
+            sock.listen(128)
+            port = sock.getsockname()[1]
+            config = Config()
+            config.bind = [f"fd://{sock.detach()}"]  # hypercorn owns (and closes) it now
+            config.accesslog = None
+            config.errorlog = logging.getLogger("hypercorn.error")
+            config.graceful_timeout = 2
+            stopped = self._portal.call(anyio.Event)
+            serving = self._portal.start_task_soon(
+                partial(serve, self.app, config, shutdown_trigger=stopped.wait)  # type: ignore[arg-type]
+            )
+
+            def stop_serving() -> None:
+                self._portal.call(stopped.set)
+                serving.result(30)
+
+            self._stack.callback(stop_serving)
+        except BaseException:
+            self._stack.close()
+            raise
+        base_url = str(settings.get("base_url", "/"))
+        super().__init__(
+            None,  # type: ignore[arg-type]
+            f"http://127.0.0.1:{port}{base_url}",
+            root_dir,
+            token,
+            output,
+        )
+
+    def client(self, *, token: str | None = None, **kwargs: Any) -> httpx.Client:
+        """An HTTP client that calls the app in-process (no socket), authenticated with the
+        token by default; cookies, redirects and headers behave as over the network."""
+        headers = dict(kwargs.pop("headers", {}))
+        use = self.token if token is None else token
+        if use:
+            headers.setdefault("Authorization", f"token {use}")
+        transport = _PortalTransport(self._portal, self.app)
+        return httpx.Client(
+            base_url=self.url, headers=headers, timeout=30, transport=transport, **kwargs
+        )
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
+        """Stop listening and end the app's lifespan (plugins stop in reverse order)."""
+        self._stack.close()
+        return 0
+
+
+class _ListHandler(logging.Handler):
+    """Collects formatted log records, as a server's output would show them."""
+
+    def __init__(self, output: list[str]) -> None:
+        super().__init__(logging.DEBUG)
+        self.output = output
+        self.setFormatter(logging.Formatter("[%(levelname).1s %(name)s] %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.output.append(self.format(record) + "\n")
+
+
+class _PortalTransport(httpx.BaseTransport):
+    """A sync httpx transport that runs ``httpx.ASGITransport`` in the app's event loop.
+
+    The app runs exactly as under a server: one event loop (the portal's) for the
+    lifespan and every request, and errors come back as responses (500), not exceptions.
+    """
+
+    def __init__(self, portal: Any, app: Any) -> None:
+        self.portal = portal
+        self.inner = httpx.ASGITransport(
+            app=app, raise_app_exceptions=False, client=("127.0.0.1", 54321)
+        )
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        request.read()  # the body as bytes, which the ASGI transport reads asynchronously
+
+        async def call() -> tuple[int, httpx.Headers, bytes]:
+            response = await self.inner.handle_async_request(request)
+            raw = b"".join([chunk async for chunk in response.aiter_raw()])
+            return response.status_code, response.headers, raw
+
+        status, headers, raw = self.portal.call(call)
+        return httpx.Response(status, headers=headers, stream=httpx.ByteStream(raw))
+
+
+def serve_in_process(
+    root_dir: Path, *args: str, plugins: str | None = None, token: str = TOKEN
+) -> InProcessServer:
+    """Like ``start_server`` but in the test process (see ``InProcessServer``).
+
+    ``args`` take the command line's ``--set SECTION.KEY=VALUE``, ``--base-url`` and
+    ``--log-level``. For tests of what a user sees over HTTP; the real ``modserver run``
+    (signals, printed URL, exit codes, environment) needs ``start_server``.
+    """
+    settings: dict[str, Any] = {
+        "root_dir": str(root_dir),
+        "runtime_dir": str(root_dir.parent / f".runtime-{root_dir.name}"),
+    }
+    if plugins is not None:
+        settings["plugins"] = [name for name in plugins.split(",") if name]
+    sets = list(args)
+    if token:
+        sets[:0] = ["--set", f"auth.token={token}"]
+    flags = {"--base-url": "base_url", "--log-level": "log_level"}
+    while sets:
+        flag, value = sets.pop(0), sets.pop(0)
+        if flag in flags:
+            settings[flags[flag]] = value
+            continue
+        assert flag == "--set", f"serve_in_process does not take {flag}"
+        dotted, _, text = value.partition("=")
+        section, _, key = dotted.rpartition(".")
+        parsed = _setting_value(text)
+        if section:
+            settings.setdefault(section, {})[key] = parsed
+        else:
+            settings[key] = parsed
+    return InProcessServer(root_dir, token, settings)
+
+
+def _setting_value(text: str) -> Any:
+    """As the command line reads ``--set`` values: JSON for lists, objects and literals."""
+    if text[:1] in '[{"' or text in ("true", "false", "null"):
+        return json.loads(text)
+    return text
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run files that hold a test marked ``slow`` first, keeping every file's tests together.
+
+    With parallel workers (``--dist loadfile``) the long files then start at once
+    instead of finishing last on one worker while the other waits.
+    """
+    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_files)
+    # schemathesis gives every operation of a test the test's own node id; pytest-xdist
+    # schedules by node id and would run one operation per test. Make each id unique,
+    # as pytest would for a parametrized test: "test_x[GET /api/contents/{path}]".
+    from _pytest.nodeid import NodeId
+
+    ids = [item.nodeid for item in items]
+    for item in items:
+        if ids.count(item.nodeid) > 1 and item.parent is not None:
+            item._id = NodeId.parse(f"{item.parent.nodeid}::{item.name}")  # type: ignore[attr-defined]
+
+
 @pytest.fixture
 def root_dir(tmp_path: Path) -> Path:
     """An empty folder to serve."""
     path = tmp_path / "root"
     path.mkdir()
     return path
+
+
+@pytest.fixture
+def app_factory(root_dir: Path) -> Iterator[Callable[..., InProcessServer]]:
+    """Like ``server_factory``, but each app runs in the test process (``serve_in_process``)."""
+    started: list[InProcessServer] = []
+
+    def factory(*args: str, **kwargs: Any) -> InProcessServer:
+        kwargs.setdefault("root_dir", root_dir)
+        server = serve_in_process(kwargs.pop("root_dir"), *args, **kwargs)
+        started.append(server)
+        return server
+
+    yield factory
+    for server in reversed(started):
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def module_apps(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Callable[..., InProcessServer]]:
+    """In-process apps shared by every test of a module (each gets its own root folder)."""
+    started: list[InProcessServer] = []
+
+    def factory(*args: str, **kwargs: Any) -> InProcessServer:
+        root = tmp_path_factory.mktemp("root")
+        server = serve_in_process(root, *args, **kwargs)
+        started.append(server)
+        return server
+
+    yield factory
+    for server in reversed(started):
+        server.stop()
 
 
 @pytest.fixture
@@ -169,45 +387,75 @@ def server_factory(root_dir: Path) -> Iterator[Callable[..., RunningServer]]:
         server.stop()
 
 
-RUNNING = re.compile(r"Running on (http://127\.0\.0\.1:\d+)")
+ASGI_SERVERS = ["hypercorn", "uvicorn"]
+# The line each ASGI server prints once it listens (after the app's lifespan started).
+RUNNING = re.compile(r"(?:Running on|Uvicorn running on) (http://127\.0\.0\.1:\d+)")
 
 
-@contextmanager
-def embed_host(root_dir: Path) -> Iterator[str]:
-    """Serve ``tests/core/embed_host.py`` with plain hypercorn; yield the host's root URL.
+def start_embed_host(
+    root_dir: Path, *, server: str = "hypercorn", plugins: str = "hello", token: str = TOKEN
+) -> RunningServer:
+    """Serve ``tests/core/embed_host.py`` (modserver mounted at ``/jupyter`` in a host
+    Starlette app) with the ``server`` ASGI server's own command line.
 
-    The host is a Starlette app with modserver mounted at ``/jupyter``; it stops on exit.
+    The returned ``url`` is modserver's, ``<host>/jupyter/``; stop it with ``stop()``.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("MODSERVER_")}
     env.update(
         {
             "EMBED_ROOT": str(root_dir),
-            "EMBED_TOKEN": TOKEN,
+            "EMBED_TOKEN": token,
+            "EMBED_PLUGINS": plugins,
             "PYTHONUNBUFFERED": "1",
-            "MODSERVER_RUNTIME_DIR": str(root_dir.parent / "runtime"),
+            "MODSERVER_RUNTIME_DIR": str(root_dir.parent / f".runtime-{root_dir.name}"),
+            "JUPYTER_RUNTIME_DIR": str(root_dir.parent / f".runtime-{root_dir.name}" / "jupyter"),
         }
     )
+    target = "tests.core.embed_host:host"
+    if server == "hypercorn":
+        command = [sys.executable, "-m", "hypercorn", target, "--bind", "127.0.0.1:0"]
+    elif server == "uvicorn":
+        command = [sys.executable, "-m", "uvicorn", target, "--port", "0"]
+    else:
+        raise ValueError(f"unknown ASGI server {server!r}")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hypercorn", "tests.core.embed_host:host", "--bind", "127.0.0.1:0"],
+        command,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         env=env,
         cwd=Path(__file__).parents[1],
     )
-    assert proc.stdout is not None
-    deadline = time.monotonic() + 30
-    lines = []
-    try:
+    output: list[str] = []
+    found = threading.Event()
+    url: list[str] = []
+
+    def pump() -> None:
+        assert proc.stdout is not None
         for line in proc.stdout:
-            lines.append(line)
+            output.append(line)
             match = RUNNING.search(line)
-            if match:
-                yield match.group(1)
-                break
-            assert time.monotonic() < deadline, "".join(lines)
-        else:
-            raise AssertionError("host app did not start:\n" + "".join(lines))
+            if match and not url:
+                url.append(match.group(1))
+                found.set()
+        found.set()
+
+    threading.Thread(target=pump, daemon=True).start()
+    if not found.wait(60) or not url:
+        proc.kill()
+        proc.wait(5)
+        raise AssertionError(f"host app did not start under {server}:\n" + "".join(output))
+    return RunningServer(proc, url[0] + "/jupyter/", root_dir, token, output)
+
+
+@contextmanager
+def embed_host(root_dir: Path, server: str = "hypercorn") -> Iterator[str]:
+    """Serve ``tests/core/embed_host.py`` with ``server``; yield the host's root URL.
+
+    The host is a Starlette app with modserver mounted at ``/jupyter``; it stops on exit.
+    """
+    host = start_embed_host(root_dir, server=server)
+    try:
+        yield host.url.removesuffix("/jupyter/")
     finally:
-        proc.terminate()
-        proc.wait(30)
+        host.stop()

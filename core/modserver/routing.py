@@ -8,6 +8,7 @@ route names its action; WebSockets default to execute.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -17,7 +18,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Mount, NoMatchFound, Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from modserver.api.auth import Action, Authorizer, Identity, User
 from modserver.errors import json_error
@@ -135,7 +136,11 @@ class GuardedWebSocketRoute(WebSocketRoute):
                 # Refuse the handshake: the client sees an HTTP 403 and no socket opens.
                 await websocket.close(code=1008, reason=str(exc.detail)[:120])
                 return
-            await endpoint(websocket)
+            # Starlette's "the client went away" (from receive_text() and the like, or from
+            # a send once the peer is gone under uvicorn) ends the session; it is no error
+            # for the ASGI server to log.
+            with contextlib.suppress(WebSocketDisconnect):
+                await endpoint(websocket)
 
         super().__init__(path, guarded, name=name or endpoint.__name__)
 

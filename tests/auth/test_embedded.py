@@ -1,4 +1,5 @@
-"""Auth when modserver is mounted under a sub-path of a host app (tests/core/embed_host.py)."""
+"""Auth when modserver is mounted under a sub-path of a host app (tests/core/embed_host.py),
+under hypercorn and under uvicorn."""
 
 from __future__ import annotations
 
@@ -7,12 +8,15 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.conftest import TOKEN, embed_host
+from tests.conftest import ASGI_SERVERS, TOKEN, embed_host
 
 
-@pytest.fixture(scope="module")
-def host_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with embed_host(tmp_path_factory.mktemp("root")) as url:
+@pytest.fixture(scope="module", params=ASGI_SERVERS)
+def host_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The host app under one ASGI server (hypercorn, uvicorn), shared by this module."""
+    with embed_host(tmp_path_factory.mktemp("root"), request.param) as url:
         yield url
 
 

@@ -14,8 +14,8 @@ PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(scope="module")
-def server(module_servers) -> RunningServer:
-    return module_servers("--set", f"auth.password_hash={password_hash(PASSWORD)}", plugins="hello")
+def server(module_apps) -> RunningServer:
+    return module_apps("--set", f"auth.password_hash={password_hash(PASSWORD)}", plugins="hello")
 
 
 def test_login_form_is_plain_accessible_html(server: RunningServer):

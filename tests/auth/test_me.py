@@ -13,8 +13,8 @@ UPDATABLE = ["name", "display_name", "initials", "avatar_url", "color"]
 
 
 @pytest.fixture(scope="module")
-def server(module_servers) -> RunningServer:
-    return module_servers(plugins="hello")
+def server(module_apps) -> RunningServer:
+    return module_apps(plugins="hello")
 
 
 def test_me_without_permissions_returns_identity_and_updatable_fields(server: RunningServer):

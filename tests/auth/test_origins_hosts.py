@@ -27,8 +27,8 @@ def echo(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="module")
-def cors(module_servers) -> RunningServer:
-    return module_servers(
+def cors(module_apps) -> RunningServer:
+    return module_apps(
         "--set",
         "auth.allow_origin=https://app.example",
         "--set",

@@ -9,8 +9,8 @@ from tests.conftest import TOKEN, RunningServer
 
 
 @pytest.fixture(scope="module")
-def server(module_servers) -> RunningServer:
-    return module_servers(plugins="hello")
+def server(module_apps) -> RunningServer:
+    return module_apps(plugins="hello")
 
 
 def cookie_client(server: RunningServer):

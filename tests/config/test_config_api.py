@@ -1,4 +1,7 @@
-"""``/api/config/{section}``: frontend config sections kept as JSON files, over real HTTP."""
+"""``/api/config/{section}``: frontend config sections kept as JSON files.
+
+The app runs in-process (``app_factory``); the restart test restarts a real server.
+"""
 
 from __future__ import annotations
 
@@ -17,8 +20,8 @@ def config_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def server(server_factory: Callable[..., RunningServer], config_dir: Path) -> RunningServer:
-    return server_factory("--set", f"config.config_dir={config_dir}", plugins="config")
+def server(app_factory: Callable[..., RunningServer], config_dir: Path) -> RunningServer:
+    return app_factory("--set", f"config.config_dir={config_dir}", plugins="config")
 
 
 def test_a_section_never_written_is_an_empty_object(server: RunningServer) -> None:

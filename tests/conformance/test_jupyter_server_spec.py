@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import schemathesis
 import yaml
 from hypothesis import HealthCheck, settings
@@ -104,6 +105,7 @@ def test_jupyter_server_operations_answer_as_documented(
 
 if HEAVY_SPEC["paths"]:  # only once the kernels plugin is real
 
+    @pytest.mark.slow
     @heavy.parametrize()
     @settings(
         max_examples=KERNEL_EXAMPLES,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -95,6 +96,7 @@ def without_security(spec: dict[str, Any]) -> dict[str, Any]:
     return stripped
 
 
+@pytest.mark.slow
 def test_every_operation_of_our_spec_answers_as_documented(
     conformance_server: RunningServer, served_spec: dict[str, Any]
 ) -> None:

@@ -1,7 +1,9 @@
-"""One real modserver (contents plugin) per test module, on a fresh folder per module.
+"""One modserver (contents plugin) per test module, on a fresh folder per module.
 
-Tests in a module share the server but each works in its own sub-folder (``folder``
-fixture), so they do not see each other's files.
+The app runs in the test process (``serve_in_process``: create_app with its lifespan,
+called through httpx's ASGI transport). Tests in a module share it but each works in its
+own sub-folder (``folder`` fixture), so they do not see each other's files. The escape
+tests (test_security.py) keep a real ``modserver run``: raw paths go through its parser.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import RunningServer, start_server
+from tests.conftest import RunningServer, serve_in_process
 
 _counter = itertools.count()
 
@@ -22,7 +24,7 @@ _counter = itertools.count()
 def contents_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     root = tmp_path_factory.mktemp("contents") / "root"
     root.mkdir()
-    server = start_server(root, "--set", "contents.delete_to_trash=false", plugins="contents")
+    server = serve_in_process(root, "--set", "contents.delete_to_trash=false", plugins="contents")
     yield server
     server.stop()
 

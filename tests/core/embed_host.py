@@ -1,4 +1,7 @@
-"""A host application that mounts modserver under /jupyter (served by hypercorn in tests)."""
+"""A host application that mounts modserver under /jupyter.
+
+The tests serve it with hypercorn and with uvicorn (``tests.conftest.start_embed_host``).
+"""
 
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Mount, Route
 
 jupyter = modserver.create_app(
-    plugins=["hello"],
+    plugins=os.environ.get("EMBED_PLUGINS", "hello").split(","),
     settings={"root_dir": os.environ["EMBED_ROOT"], "auth": {"token": os.environ["EMBED_TOKEN"]}},
 )
 

@@ -102,3 +102,25 @@ class _LandingPathPlugin(Plugin):
 
 
 landing_path = _LandingPathPlugin()
+
+
+async def _echo_until_gone(websocket):  # type: ignore[no-untyped-def]
+    """Echo text frames; ``receive_text`` raises WebSocketDisconnect when the client leaves."""
+    await websocket.accept()
+    while True:
+        await websocket.send_text(await websocket.receive_text())
+
+
+class _EchoPlugin(Plugin):
+    """A WebSocket route written the plain Starlette way."""
+
+    name = "echo_ws"
+
+    @hookimpl
+    def modserver_routes(self):  # type: ignore[no-untyped-def]
+        from modserver.routing import websocket_route
+
+        return [websocket_route("/echo", _echo_until_gone, resource="api")]
+
+
+echo_ws = _EchoPlugin()

@@ -1,19 +1,22 @@
-"""Embedding: modserver mounted under a sub-path of a host Starlette app, lifespan running."""
+"""Embedding: modserver mounted under a sub-path of a host Starlette app, lifespan running,
+served by each ASGI server the tests know (hypercorn and uvicorn)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import TOKEN, embed_host
+from tests.conftest import ASGI_SERVERS, TOKEN, embed_host
 
 
-@pytest.fixture
-def host_url(root_dir: Path) -> Iterator[str]:
-    with embed_host(root_dir) as url:
+@pytest.fixture(scope="module", params=ASGI_SERVERS)
+def host_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The host app under one ASGI server, shared by this module's tests."""
+    with embed_host(tmp_path_factory.mktemp("root"), request.param) as url:
         yield url
 
 

@@ -1,4 +1,5 @@
-"""The real ``modserver run`` process: routes, errors, startup failures, signals, CLI."""
+"""The core's routes and errors (in-process apps), and the real ``modserver run`` process:
+startup failures, signals, runtime files, ports and the CLI commands."""
 
 from __future__ import annotations
 
@@ -34,15 +35,15 @@ def modserver(
     )
 
 
-def test_api_answers_version_without_auth(server_factory):
-    server = server_factory(plugins="hello")
+def test_api_answers_version_without_auth(app_factory):
+    server = app_factory(plugins="hello")
     response = httpx.get(server.url + "api")
     assert response.status_code == 200
     assert response.json() == {"version": "0.1.0"}
 
 
-def test_status_needs_auth_and_includes_plugin_fields(server_factory):
-    server = server_factory(plugins="hello")
+def test_status_needs_auth_and_includes_plugin_fields(app_factory):
+    server = app_factory(plugins="hello")
     anonymous = httpx.get(server.url + "api/status")
     assert anonymous.status_code == 401
     assert "token" in anonymous.json()["message"]
@@ -52,37 +53,37 @@ def test_status_needs_auth_and_includes_plugin_fields(server_factory):
     assert body["started"].endswith("Z")
 
 
-def test_third_party_plugin_route_uses_required_service(server_factory):
-    server = server_factory("--set", "hello.greeting=Howdy", plugins="hello")
+def test_third_party_plugin_route_uses_required_service(app_factory):
+    server = app_factory("--set", "hello.greeting=Howdy", plugins="hello")
     response = server.client().get("hello")
     assert response.status_code == 200
     assert response.json() == {"message": "Howdy, owner!"}
 
 
-def test_unknown_route_is_json_404(server_factory):
-    server = server_factory(plugins="hello")
+def test_unknown_route_is_json_404(app_factory):
+    server = app_factory(plugins="hello")
     response = server.client().get("api/nothing-here")
     assert response.status_code == 404
     assert response.json() == {"message": "Not Found", "reason": "Not Found"}
 
 
-def test_wrong_method_is_json_405(server_factory):
-    server = server_factory(plugins="hello")
+def test_wrong_method_is_json_405(app_factory):
+    server = app_factory(plugins="hello")
     response = server.client().delete("api/status")
     assert response.status_code == 405
     assert response.json()["reason"] == "Method Not Allowed"
 
 
-def test_base_url_prefixes_every_route(server_factory):
-    server = server_factory("--base-url", "/lab-x/", plugins="hello")
+def test_base_url_prefixes_every_route(app_factory):
+    server = app_factory("--base-url", "/lab-x/", plugins="hello")
     assert server.url.endswith("/lab-x/")
     assert server.client().get("hello").status_code == 200
     root = server.url.replace("/lab-x/", "/")
     assert httpx.get(root + "api").status_code == 404
 
 
-def test_startup_url_lands_on_a_page_naming_the_plugins_and_apis(server_factory):
-    server = server_factory("--base-url", "/lab-x/", plugins="hello")
+def test_startup_url_lands_on_a_page_naming_the_plugins_and_apis(app_factory):
+    server = app_factory("--base-url", "/lab-x/", plugins="hello")
     # What a user gets from the printed URL, with no frontend plugin: not a 404.
     response = httpx.get(server.url)
     assert response.status_code == 200

@@ -6,6 +6,7 @@ import os
 import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -120,7 +121,9 @@ def test_idle_kernels_are_culled_but_connected_ones_stay(
         watched = start(server)
         ws = KernelSocket.open(server, watched, "v1")
         wait_for(lambda: not exists(server, idle))
-        time.sleep(1.5)
+        # Past its idle timeout by several cull passes (as the server counts idle time),
+        # the connected kernel is still there.
+        wait_for(lambda: idle_seconds(server, watched) > 1 + 3 * 0.2)
         assert exists(server, watched)
         ws.close()
         wait_for(lambda: not exists(server, watched))
@@ -168,6 +171,25 @@ def http_socket_inodes(port: int) -> set[str]:
     return inodes
 
 
+def settled_fds(server: RunningServer, timeout: float = 10) -> int:
+    """``open_fds`` once it stops changing (three equal counts 0.1 s apart)."""
+    deadline = time.monotonic() + timeout
+    counts = [open_fds(server)]
+    while len(counts) < 3 or len(set(counts[-3:])) > 1:
+        assert time.monotonic() < deadline, f"descriptor count never settled: {counts}"
+        time.sleep(0.1)
+        counts.append(open_fds(server))
+    return counts[-1]
+
+
+def idle_seconds(server: RunningServer, kernel_id: str) -> float:
+    """How long the server has seen no activity on the kernel (its ``last_activity``)."""
+    with server.client() as client:
+        stamp = client.get(f"api/kernels/{kernel_id}").json()["last_activity"]
+    moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return (datetime.now(timezone.utc) - moment).total_seconds()
+
+
 def open_fds(server: RunningServer) -> int:
     """Descriptors the server holds, leaving out HTTP connections.
 
@@ -207,13 +229,13 @@ def test_100_kernel_start_stop_cycles_leak_no_file_descriptors(
     try:
         with ThreadPoolExecutor(5) as pool:
             list(pool.map(cycle, range(5)))  # warm up: lazily created sockets and threads
-            time.sleep(0.5)
-            before = open_fds(server)
+            before = settled_fds(server)
             list(pool.map(cycle, range(100)))
-        time.sleep(0.5)
-        after = open_fds(server)
         with server.client() as client:
             assert client.get("api/kernels").json() == []
+        # Closed ZMQ sockets and reaped kernels release their descriptors shortly after
+        # the DELETE answers: wait for that, then count.
+        after = settled_fds(server)
     finally:
         server.stop()
     assert after - before <= 3, f"{after - before} file descriptors leaked in 100 cycles"

@@ -8,6 +8,7 @@ import socket
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -162,10 +163,12 @@ def test_input_request_reaches_only_the_requesting_client(
     assert "execute_reply" not in types(watched)
 
 
+@pytest.mark.slow
 def test_input_right_after_a_kernel_starts_is_not_lost(kernel_server: RunningServer) -> None:
     # The kernel drops an input_request for a stdin socket it has not met yet; ZMQ may
-    # connect stdin up to 100 ms after shell. Fresh kernels, asked at once, several times.
-    for _ in range(15):
+    # connect stdin up to 100 ms after shell. Fresh kernels, asked at once, 15 times
+    # (three at a time: each waits mostly for its kernel to start).
+    def ask_a_fresh_kernel(_: int) -> None:
         with kernel_server.client() as client:
             model = client.post("api/kernels", json={"name": "python3"}).json()
         ws = KernelSocket.open(kernel_server, model["id"], "v1")
@@ -178,6 +181,9 @@ def test_input_right_after_a_kernel_starts_is_not_lost(kernel_server: RunningSer
             ws.close()
             with kernel_server.client() as client:
                 client.delete(f"api/kernels/{model['id']}")
+
+    with ThreadPoolExecutor(3) as pool:
+        list(pool.map(ask_a_fresh_kernel, range(15)))
 
 
 def test_same_session_replaces_the_stale_connection(
@@ -205,7 +211,9 @@ def test_messages_missed_while_disconnected_are_replayed_on_reconnect(
     msg_id = ws.execute("import time; time.sleep(1.5); print('while you were away')")
     ws.until(lambda m: m["header"]["msg_type"] == "execute_input")
     ws.close()
-    time.sleep(3)  # the cell finishes while nobody is connected
+    # The cell finishes while nobody is connected: the server sees the kernel go idle.
+    wait_for(lambda: kernel_model(kernel_server, kernel_id)["connections"] == 0)
+    wait_for(lambda: kernel_model(kernel_server, kernel_id)["execution_state"] == "idle")
     back = KernelSocket.open(kernel_server, kernel_id, "legacy", session=session)
     try:
         replayed = back.collect(msg_id, timeout=10)
@@ -298,14 +306,15 @@ def test_slow_client_is_dropped_without_slowing_the_others(
         stalled = open_stalled_socket(server, kernel)
         fast = KernelSocket.open(server, kernel, "v1")
         wait_for(lambda: kernel_model(server, kernel)["connections"] == 2)
-        # 40 MB of display_data, paced so a reading client keeps up: far more than
-        # the stalled client's socket buffers plus a 4 MB queue hold.
+        # 40 MB of display_data, paced so a reading client keeps up even on a busy
+        # machine (tests run in parallel): far more than the stalled client's socket
+        # buffers plus a 4 MB queue hold.
         code = (
             "import time\n"
             "from IPython.display import display\n"
             "for i in range(200):\n"
             "    display({'text/plain': str(i) + 'x' * 200_000}, raw=True)\n"
-            "    time.sleep(0.005)"
+            "    time.sleep(0.02)"
         )
         messages = fast.run(code, timeout=120)
         shown = [m for m in messages if m["header"]["msg_type"] == "display_data"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import RunningServer, start_server
+from tests.conftest import RunningServer, serve_in_process
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +19,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     (root / ".secret").write_text("hidden")
     (base / "outside.txt").write_text("not served")
     (root / "escape").symlink_to(base / "outside.txt")
-    running = start_server(root, plugins="sessions,contents")
+    running = serve_in_process(root, plugins="sessions,contents")
     yield running
     running.stop()
 

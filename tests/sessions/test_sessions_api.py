@@ -1,4 +1,5 @@
-"""``/api/sessions`` as jupyter_server 2.x serves it, against real kernels over real HTTP."""
+"""``/api/sessions`` as jupyter_server 2.x serves it, against real kernels (tests that need
+files of their own run an in-process app each; the rest share a real server)."""
 
 from __future__ import annotations
 
@@ -244,10 +245,10 @@ def test_sessions_need_authentication(server: RunningServer) -> None:
 
 
 def test_the_kernel_starts_in_the_notebook_folder_and_knows_its_session_name(
-    server_factory: Callable[..., RunningServer], root_dir: Path
+    app_factory: Callable[..., RunningServer], root_dir: Path
 ) -> None:
     (root_dir / "sub").mkdir()
-    server = server_factory(plugins="sessions,contents")
+    server = app_factory(plugins="sessions,contents")
     with server.client() as client:
         model = new_session(client, "sub/n.ipynb", name="n.ipynb")
         printed = run(
@@ -261,13 +262,13 @@ def test_the_kernel_starts_in_the_notebook_folder_and_knows_its_session_name(
 
 
 def test_renaming_a_notebook_or_its_folder_through_contents_moves_its_session(
-    server_factory: Callable[..., RunningServer], root_dir: Path
+    app_factory: Callable[..., RunningServer], root_dir: Path
 ) -> None:
     (root_dir / "dir").mkdir()
     (root_dir / "dir" / "a.ipynb").write_text(
         '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
     )
-    server = server_factory(plugins="sessions,contents")
+    server = app_factory(plugins="sessions,contents")
     with server.client() as client:
         model = new_session(client, "dir/a.ipynb", name="a.ipynb")
         renamed = client.patch("api/contents/dir/a.ipynb", json={"path": "dir/b.ipynb"})
@@ -283,10 +284,10 @@ def test_renaming_a_notebook_or_its_folder_through_contents_moves_its_session(
 
 
 def test_a_session_path_outside_the_root_or_in_a_missing_folder_starts_its_kernel_inside(
-    server_factory: Callable[..., RunningServer], root_dir: Path
+    app_factory: Callable[..., RunningServer], root_dir: Path
 ) -> None:
     (root_dir / "sub").mkdir()
-    server = server_factory(plugins="sessions,contents")
+    server = app_factory(plugins="sessions,contents")
     with server.client() as client:
         escaping = new_session(client, "../../etc/x.ipynb", name="x.ipynb")
         missing = new_session(client, "sub/missing/deeper/y.ipynb", name="y.ipynb")
@@ -298,9 +299,9 @@ def test_a_session_path_outside_the_root_or_in_a_missing_folder_starts_its_kerne
 
 
 def test_the_location_of_a_new_session_includes_the_base_url(
-    server_factory: Callable[..., RunningServer],
+    app_factory: Callable[..., RunningServer],
 ) -> None:
-    server = server_factory("--base-url", "/jupyter/", plugins="sessions")
+    server = app_factory("--base-url", "/jupyter/", plugins="sessions")
     with server.client() as client:
         model = new_session(client, "based.ipynb")
         response = client.post("api/sessions", json={"path": "based.ipynb", "type": "notebook"})

@@ -19,7 +19,7 @@ from collections.abc import Callable
 import anyio
 from modserver.api.kernels import KernelMessage
 from starlette.responses import JSONResponse
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from modserver_kernels.client import KernelClient
 from modserver_kernels.manager import KernelRegistry
@@ -40,6 +40,10 @@ CLOSE_REPLACED = 1000
 CLOSE_GOING_AWAY = 1001  # the server is stopping
 _SHARE_ENCODED_MAX = 64 * 1024
 TOO_SLOW = "Too slow: fell too far behind the kernel's output; reconnect"
+# What a send to a client that has gone raises, depending on the ASGI server: hypercorn
+# raises OSError (or Starlette a RuntimeError once the socket is closed); uvicorn's
+# ClientDisconnected is an OSError that Starlette turns into WebSocketDisconnect.
+PEER_GONE = (OSError, RuntimeError, WebSocketDisconnect)
 
 
 class ConnectionQueue:
@@ -176,7 +180,7 @@ async def serve_channels(
     if queue.overflowed:
         log.warning("kernel %s: dropping session %s: it fell too far behind", kernel_id, session)
         # Tell the client why, if its socket still takes a close frame.
-        with anyio.move_on_after(2), contextlib.suppress(OSError, RuntimeError):
+        with anyio.move_on_after(2), contextlib.suppress(*PEER_GONE):
             await websocket.close(code=CLOSE_TOO_SLOW, reason=TOO_SLOW)
 
 
@@ -250,9 +254,7 @@ async def _write(
                 with anyio.move_on_after(5):
                     await websocket.close(code=queue.close_code)
                 break
-    except OSError:
-        pass  # the client went away mid-send
-    except RuntimeError:
-        pass  # starlette: the socket is already closed
+    except PEER_GONE:
+        pass  # the client went away mid-send: the reader sees the disconnect and ends
     finally:
         scope.cancel()
