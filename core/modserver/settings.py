@@ -61,12 +61,17 @@ class CoreSettings(BaseSettings):
     port: int = Field(
         8888, ge=0, le=65535, description="Port; if busy and not set, the next free one."
     )
-    root_dir: Path = Field(default_factory=Path.cwd, description="Folder served to clients.")
+    root_dir: Path = Field(
+        default_factory=Path.cwd, description="Folder served to clients (default: the current one)."
+    )
     base_url: str = Field("/", description="URL prefix of every route, e.g. /jupyter/.")
-    log_level: Literal["debug", "info", "warning", "error", "critical"] = "info"
+    log_level: Literal["debug", "info", "warning", "error", "critical"] = Field(
+        "info", description="Least severe messages logged."
+    )
     # NoDecode: the environment may give a comma list as well as JSON (see _split_plugins).
     plugins: Annotated[list[str], NoDecode] = Field(
-        default_factory=list, description="Plugins to enable (empty: every installed plugin)."
+        default_factory=list,
+        description="Plugins to enable, a comma list (default: every installed plugin).",
     )
     shutdown_timeout: float = Field(10.0, gt=0, description="Seconds each plugin may take to stop.")
     websocket_ping_interval: float = Field(
@@ -80,7 +85,8 @@ class CoreSettings(BaseSettings):
         description="Largest request body in bytes (413 above it, refused before reading).",
     )
     runtime_dir: Path = Field(
-        default_factory=_default_runtime_dir, description="Where running servers are recorded."
+        default_factory=_default_runtime_dir,
+        description="Where running servers are recorded (default: $XDG_RUNTIME_DIR/modserver).",
     )
 
     @field_validator("base_url")
