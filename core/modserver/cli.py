@@ -87,7 +87,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _raw_settings(args: argparse.Namespace) -> RawSettings:
-    flags = args.setting_flags(parsed_args=args)()  # the core-setting flags given, as text
+    # Only the flags it added: the source may rewrite what it is given (--set lists too).
+    given = {key: value for key, value in vars(args).items() if key in CoreSettings.model_fields}
+    flags = args.setting_flags(parsed_args=given)()  # the core-setting flags given, as text
     return gather(config_file=args.config, cli=flags, cli_sets=args.sets)
 
 

@@ -29,7 +29,6 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 from pydantic_settings import SettingsError as SourceError
-from pydantic_settings.sources.utils import parse_env_vars
 
 ENV_PREFIX = "MODSERVER_"
 NESTED_DELIMITER = "__"
@@ -269,9 +268,9 @@ class _EnvironmentSource(EnvSettingsSource):
         super().__init__(schema)
 
     def _load_env_vars(self) -> Mapping[str, str | None]:
-        return parse_env_vars(
-            self._environ, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str
-        )
+        # The hook pydantic-settings' own .env source overrides; names as it expects them.
+        fold = (lambda name: name) if self.case_sensitive else str.lower
+        return {fold(name): text for name, text in self._environ.items()}
 
 
 def environment_layer(environ: Mapping[str, str]) -> Layer:
