@@ -224,9 +224,9 @@ def _by_section(document: Mapping[str, Any]) -> Sections:
     """Split a document shaped like ``modserver.toml``: core keys on top, a table per section."""
     sections: Sections = {}
     for name, value in document.items():
-        key = name.replace("-", "_")
+        key = name.replace("-", "_")  # keys may be spelt root-dir; section names are plugins'
         if isinstance(value, Mapping) and key not in CoreSettings.model_fields:
-            sections[key] = {k.replace("-", "_"): v for k, v in value.items()}
+            sections[name] = {k.replace("-", "_"): v for k, v in value.items()}
         else:
             sections.setdefault(CORE, {})[key] = value
     return sections
@@ -285,8 +285,8 @@ def environment_layer(environ: Mapping[str, str]) -> Layer:
     def read(schema: type[CoreSettings]) -> Sections:
         try:
             return _by_section(_EnvironmentSource(schema, variables)())
-        except SourceError:
-            raise SettingsError(_undecodable(schema, variables)) from None
+        except SourceError as exc:
+            raise SettingsError(_undecodable(schema, variables, exc)) from None
 
     def origin(section: str, key: str) -> str:
         stem = (ENV_PREFIX + (key if section == CORE else f"{section}__{key}")).lower()
@@ -301,7 +301,7 @@ def _is_ours(name: str) -> bool:
     return name.upper().startswith(ENV_PREFIX)
 
 
-def _undecodable(schema: type[CoreSettings], variables: Mapping[str, str]) -> str:
+def _undecodable(schema: type[CoreSettings], variables: Mapping[str, str], error: Exception) -> str:
     """Name the variable pydantic-settings could not decode (its error names only the field)."""
     for name, text in sorted(variables.items()):
         try:
@@ -312,7 +312,7 @@ def _undecodable(schema: type[CoreSettings], variables: Mapping[str, str]) -> st
                 f"invalid setting {key} = {text!r} (from env {name}): not valid JSON "
                 f"({exc.__cause__ or exc}); lists and tables are given as JSON"
             )
-    return "environment variables MODSERVER_... could not be read"  # pragma: no cover
+    return f"the {ENV_PREFIX}... variables could not be read: {error}"  # pragma: no cover
 
 
 def _scan_environment(environ: Mapping[str, str]) -> tuple[set[str], list[str]]:
@@ -354,7 +354,7 @@ def _set_layer(items: list[str]) -> Layer:
     origins: dict[tuple[str, str], str] = {}
     for item in items:
         dotted, sep, text = item.partition("=")
-        parts = [part.strip().replace("-", "_") for part in dotted.split(".")]
+        parts = [part.strip() for part in dotted.split(".")]
         if not sep or not all(parts):
             raise SettingsError(f"--set {item!r}: expected section.key=value (e.g. auth.token=abc)")
         if parts[0] == CORE and len(parts) > 1:
@@ -366,7 +366,7 @@ def _set_layer(items: list[str]) -> Layer:
                 target[part] = {}
             target = target[part]
         target[parts[-1]] = parse_value(text)
-        origins[(section, key)] = f"--set {dotted.strip()}"
+        origins[(section, key.replace("-", "_"))] = f"--set {dotted.strip()}"  # as _by_section
     return document_layer(document, lambda section, key: origins.get((section, key), "--set"))
 
 

@@ -138,9 +138,9 @@ def test_environment_list_that_is_not_json_names_the_variable(tmp_path: Path):
 
 
 def test_set_with_a_deeper_key_sets_a_value_inside_a_table(tmp_path: Path):
-    server = build_tables(tmp_path, env={}, cli_sets=["tables.people.bob.role=editor"])
-    assert server.contexts["tables"].settings.people["bob"].role == "editor"
-    assert server.raw_settings.origin("tables", "people") == "--set tables.people.bob.role"
+    server = build_tables(tmp_path, env={}, cli_sets=["tables.people.ci-bot.role=editor"])
+    assert server.contexts["tables"].settings.people["ci-bot"].role == "editor"
+    assert server.raw_settings.origin("tables", "people") == "--set tables.people.ci-bot.role"
 
 
 def test_environment_section_that_names_no_plugin_is_an_error(tmp_path: Path):
