@@ -57,6 +57,7 @@ from modserver.settings import (
     RawSettings,
     SettingsError,
     check_environment,
+    document_layer,
     gather,
     validate_core,
     validate_section,
@@ -170,6 +171,8 @@ def build(raw: RawSettings, installed: Mapping[str, InstalledPlugin] | None = No
     logging.getLogger("modserver").setLevel(core.log_level.upper())
     available = dict(installed) if installed is not None else discover()
     plugins = resolve(core.plugins, available)
+    # Now that the sections' models are known, read the environment's values as they ask.
+    raw.decode({p.name: p.settings for p in plugins if p.settings is not None})
     _check_sections(raw, plugins, available)
     _check_environment(raw, plugins, available)
 
@@ -204,7 +207,7 @@ def _check_sections(
         if section in enabled and enabled[section].settings is None:
             raise SettingsError(f"plugin {section!r} has no settings, but [{section}] sets some")
         if section not in installed:
-            where = raw.origin(section, next(iter(raw.values[section])))
+            where = raw.section_origin(section)
             raise SettingsError(
                 f"settings section [{section}] (from {where}) names no installed plugin; "
                 f"installed: {', '.join(installed) or 'none'}"
@@ -341,14 +344,10 @@ def create_app(
         config_file=Path(config_file) if config_file else None,
         env=None if use_env else {},
     )
-    for key, value in (settings or {}).items():
-        if isinstance(value, Mapping) and key not in CoreSettings.model_fields:
-            for sub_key, sub_value in value.items():
-                raw.set(key, sub_key, sub_value, "create_app")
-        else:
-            raw.set(CORE, key, value, "create_app")
+    document = dict(settings or {})
     if plugins is not None:
-        raw.set(CORE, "plugins", plugins, "create_app")
+        document["plugins"] = plugins
+    raw.add(document_layer(document, "create_app"))
     return assemble(build(raw), manage_lifespan=manage_lifespan)
 
 

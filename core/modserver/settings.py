@@ -1,8 +1,12 @@
 """Settings: core keys plus one section per plugin, from layered sources with provenance.
 
 Sources, lowest first: defaults, ``modserver.toml`` (or ``--config FILE``), environment
-``MODSERVER_<KEY>`` / ``MODSERVER_<SECTION>__<KEY>``, command line. Each value remembers
-where it came from, so ``modserver config show`` can tell and errors can point at it.
+``MODSERVER_<KEY>`` / ``MODSERVER_<SECTION>__<KEY>``, command line, ``create_app``. Reading
+and decoding are pydantic-settings' (``TomlConfigSettingsSource``, ``EnvSettingsSource``,
+``InitSettingsSource``); merging is ours, so that each value remembers where it came from
+for ``modserver config show`` and for errors. The environment is decoded against a schema
+of the core plus each section's model: before the plugins are chosen a section's values
+stay text, and ``RawSettings.decode`` reads them again once the enabled plugins are known.
 """
 
 from __future__ import annotations
@@ -10,21 +14,24 @@ from __future__ import annotations
 import difflib
 import json
 import os
-import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    InitSettingsSource,
+    NoDecode,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+from pydantic_settings import SettingsError as SourceError
 
 ENV_PREFIX = "MODSERVER_"
+NESTED_DELIMITER = "__"
 DEFAULT_CONFIG_FILE = "modserver.toml"
 CORE = "core"
 
@@ -43,18 +50,27 @@ def _default_runtime_dir() -> Path:
 class CoreSettings(BaseSettings):
     """The core's own settings (top level of modserver.toml, env ``MODSERVER_<KEY>``)."""
 
-    # Values arrive already merged from our layered sources; pydantic-settings only validates.
-    model_config = SettingsConfigDict(extra="forbid", env_prefix="__modserver_unused_")
+    # How pydantic-settings' sources read the environment. Validation goes through
+    # ``validate_core`` (``model_validate``), which reads no source by itself.
+    model_config = SettingsConfigDict(
+        extra="forbid", env_prefix=ENV_PREFIX, env_nested_delimiter=NESTED_DELIMITER
+    )
 
     host: str = Field("127.0.0.1", description="Interface to listen on.")
     port: int = Field(
         8888, ge=0, le=65535, description="Port; if busy and not set, the next free one."
     )
-    root_dir: Path = Field(default_factory=Path.cwd, description="Folder served to clients.")
+    root_dir: Path = Field(
+        default_factory=Path.cwd, description="Folder served to clients (default: the current one)."
+    )
     base_url: str = Field("/", description="URL prefix of every route, e.g. /jupyter/.")
-    log_level: Literal["debug", "info", "warning", "error", "critical"] = "info"
-    plugins: list[str] = Field(
-        default_factory=list, description="Plugins to enable (empty: every installed plugin)."
+    log_level: Literal["debug", "info", "warning", "error", "critical"] = Field(
+        "info", description="Least severe messages logged."
+    )
+    # NoDecode: the environment may give a comma list as well as JSON (see _split_plugins).
+    plugins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Plugins to enable, a comma list (default: every installed plugin).",
     )
     shutdown_timeout: float = Field(10.0, gt=0, description="Seconds each plugin may take to stop.")
     websocket_ping_interval: float = Field(
@@ -68,7 +84,8 @@ class CoreSettings(BaseSettings):
         description="Largest request body in bytes (413 above it, refused before reading).",
     )
     runtime_dir: Path = Field(
-        default_factory=_default_runtime_dir, description="Where running servers are recorded."
+        default_factory=_default_runtime_dir,
+        description="Where running servers are recorded (default: $XDG_RUNTIME_DIR/modserver).",
     )
 
     @field_validator("base_url")
@@ -81,6 +98,8 @@ class CoreSettings(BaseSettings):
     @field_validator("plugins", mode="before")
     @classmethod
     def _split_plugins(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().startswith("["):
+            return json.loads(value)  # a JSON list, as for any list setting
         if isinstance(value, str):
             return [name.strip() for name in value.split(",") if name.strip()]
         return value
@@ -105,29 +124,221 @@ class PluginSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+#: ``{section: {key: value}}``; the core's keys are in section ``core``.
+Sections = dict[str, dict[str, Any]]
+#: Where a source's value for ``(section, key)`` came from, e.g. ``env MODSERVER_PORT``.
+Origin = Callable[[str, str], str]
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One source of settings: its values, decoded for a schema, and where each came from."""
+
+    read: Callable[[type[CoreSettings]], Sections]
+    origin: Origin
+
+
 @dataclass
 class RawSettings:
-    """Merged, not yet validated values: ``{section: {key: value}}`` plus where each came from."""
+    """Merged, not yet validated values: ``{section: {key: value}}`` plus where each came from.
 
-    values: dict[str, dict[str, Any]] = field(default_factory=dict)
+    ``layers`` are the sources, lowest first; a higher one replaces a key's whole value (a
+    table too), so each key has one origin. ``decode`` reads them all again for a schema
+    that knows more sections.
+    """
+
+    values: Sections = field(default_factory=dict)
     origins: dict[str, str] = field(default_factory=dict)
     #: ``MODSERVER_<KEY>`` variables that name no core setting: a plugin must claim them
     #: (``Plugin.environment``), or they are typos (see ``check_environment``).
     unclaimed_env: list[str] = field(default_factory=list)
+    layers: list[Layer] = field(default_factory=list)
+    #: Sections that ``MODSERVER_<SECTION>__<KEY>`` variables name: the schema needs a
+    #: field for each, or pydantic-settings would skip their variables without a word.
+    env_sections: set[str] = field(default_factory=set)
+    schema: type[CoreSettings] = CoreSettings
+
+    def add(self, layer: Layer) -> None:
+        """Add a source above all others."""
+        self.layers.append(layer)
+        self._merge(layer)
 
     def set(self, section: str, key: str, value: Any, origin: str) -> None:
-        self.values.setdefault(section, {})[key] = value
-        self.origins[f"{section}.{key}"] = origin
+        """Set one value above all sources."""
+        document = {key: value} if section == CORE else {section: {key: value}}
+        self.add(document_layer(document, origin))
+
+    def decode(self, models: Mapping[str, type[BaseModel]]) -> None:
+        """Read every source again, decoding each section in ``models`` as its model asks.
+
+        Called once the enabled plugins are known: until then a section's values from the
+        environment are text, since only its model says which ones are JSON lists or tables.
+        """
+        self.schema = settings_schema(models, self.env_sections)
+        self.values, self.origins = {}, {}
+        for layer in self.layers:
+            self._merge(layer)
+
+    def _merge(self, layer: Layer) -> None:
+        for section, entries in layer.read(self.schema).items():
+            target = self.values.setdefault(section, {})
+            self.origins[f"[{section}]"] = layer.origin(section, "")
+            for key, value in entries.items():
+                target[key] = value
+                self.origins[f"{section}.{key}"] = layer.origin(section, key)
 
     def origin(self, section: str, key: str) -> str:
         return self.origins.get(f"{section}.{key}", "default")
+
+    def section_origin(self, section: str) -> str:
+        """Where a section came from: its first key's source, or where its table was."""
+        keys = self.values.get(section) or {}
+        first = next(iter(keys), None)
+        if first is not None:
+            return self.origin(section, first)
+        return self.origins.get(f"[{section}]", "default")
 
     def section(self, name: str) -> dict[str, Any]:
         return dict(self.values.get(name, {}))
 
 
+def settings_schema(
+    models: Mapping[str, type[BaseModel]], text_sections: Iterable[str] = ()
+) -> type[CoreSettings]:
+    """The model that sources decode against: core keys, then one field per section.
+
+    A section with a model is decoded as its fields ask (a list or table from the
+    environment is JSON); any other section is a table of text, refused or ignored later.
+    Only sources use this model: each section is validated on its own.
+    """
+    fields: dict[str, Any] = {name: (dict[str, Any], None) for name in text_sections}
+    fields.update({name: (model, None) for name, model in models.items()})
+    for name in CoreSettings.model_fields:
+        fields.pop(name, None)
+    if not fields:
+        return CoreSettings
+    return create_model("ModserverSettings", __base__=CoreSettings, **fields)
+
+
+def _by_section(document: Mapping[str, Any]) -> Sections:
+    """Split a document shaped like ``modserver.toml``: core keys on top, a table per section."""
+    sections: Sections = {}
+    for name, value in document.items():
+        key = name.replace("-", "_")  # keys may be spelt root-dir; section names are plugins'
+        if isinstance(value, Mapping) and key not in CoreSettings.model_fields:
+            sections[name] = {k.replace("-", "_"): v for k, v in value.items()}
+        else:
+            sections.setdefault(CORE, {})[key] = value
+    return sections
+
+
+def document_layer(document: Mapping[str, Any], origin: str | Origin) -> Layer:
+    """Values given as a document shaped like ``modserver.toml`` (flags, --set, create_app).
+
+    They are typed already, so pydantic-settings' ``InitSettingsSource`` only maps them
+    onto the schema's fields.
+    """
+    given = dict(document)
+    name_origin: Origin = origin if callable(origin) else (lambda section, key: origin)
+
+    def read(schema: type[CoreSettings]) -> Sections:
+        return _by_section(InitSettingsSource(schema, init_kwargs=given)())
+
+    return Layer(read, name_origin)
+
+
+def toml_layer(path: Path) -> Layer:
+    """The TOML file, read by pydantic-settings' ``TomlConfigSettingsSource``."""
+    if not path.is_file():
+        problem = "is not a file" if path.exists() else "does not exist"
+        raise SettingsError(f"config file {path} {problem}")
+    try:
+        # TOML values are typed: the file is read once, whatever the schema.
+        data = TomlConfigSettingsSource(CoreSettings, toml_file=path)()
+    except (OSError, ValueError) as exc:  # ValueError: TOMLDecodeError, UnicodeDecodeError
+        raise SettingsError(f"config file {path} is not valid TOML: {exc}") from None
+    return Layer(lambda schema: _by_section(data), lambda section, key: str(path))
+
+
+class _EnvironmentSource(EnvSettingsSource):
+    """pydantic-settings' environment source, over a given mapping instead of ``os.environ``."""
+
+    def __init__(self, schema: type[CoreSettings], environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        super().__init__(schema)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        # The hook pydantic-settings' own .env source overrides; names as it expects them.
+        fold = (lambda name: name) if self.case_sensitive else str.lower
+        return {fold(name): text for name, text in self._environ.items()}
+
+
+def environment_layer(environ: Mapping[str, str]) -> Layer:
+    """``MODSERVER_<KEY>`` and ``MODSERVER_<SECTION>__<KEY>[__<SUBKEY>...]`` variables.
+
+    pydantic-settings' ``EnvSettingsSource`` finds them (case-insensitively), nests them
+    and decodes JSON where the schema's field is a list or table.
+    """
+    variables = {name: text for name, text in environ.items() if _is_ours(name)}
+    by_lower = {name.lower(): name for name in sorted(variables)}
+
+    def read(schema: type[CoreSettings]) -> Sections:
+        try:
+            return _by_section(_EnvironmentSource(schema, variables)())
+        except SourceError as exc:
+            raise SettingsError(_undecodable(schema, variables, exc)) from None
+
+    def origin(section: str, key: str) -> str:
+        stem = (ENV_PREFIX + (key if section == CORE else f"{section}__{key}")).lower()
+        names = [n for low, n in by_lower.items() if low == stem or low.startswith(stem + "__")]
+        whole = by_lower.get((ENV_PREFIX + section).lower())  # MODSERVER_AUTH='{"token": ...}'
+        return f"env {(names or [whole or stem.upper()])[0]}"
+
+    return Layer(read, origin)
+
+
+def _is_ours(name: str) -> bool:
+    return name.upper().startswith(ENV_PREFIX)
+
+
+def _undecodable(schema: type[CoreSettings], variables: Mapping[str, str], error: Exception) -> str:
+    """Name the variable pydantic-settings could not decode (its error names only the field)."""
+    for name, text in sorted(variables.items()):
+        try:
+            _EnvironmentSource(schema, {name: text})()
+        except SourceError as exc:
+            key = name[len(ENV_PREFIX) :].lower().replace(NESTED_DELIMITER, ".")
+            return (
+                f"invalid setting {key} = {text!r} (from env {name}): not valid JSON "
+                f"({exc.__cause__ or exc}); lists and tables are given as JSON"
+            )
+    return f"the {ENV_PREFIX}... variables could not be read: {error}"  # pragma: no cover
+
+
+def _scan_environment(environ: Mapping[str, str]) -> tuple[set[str], list[str]]:
+    """The sections that variables name, and the variables that are no core setting.
+
+    pydantic-settings reads only the variables of fields its schema has and skips the rest
+    silently; this scan gives the schema a field per section (so a typo in a section name
+    is reported as such later) and lists the others for ``check_environment``.
+    """
+    sections: set[str] = set()
+    unclaimed: list[str] = []
+    for name in sorted(environ):
+        if not _is_ours(name):
+            continue
+        section, nested, _ = name[len(ENV_PREFIX) :].lower().partition(NESTED_DELIMITER)
+        if not nested and section in CoreSettings.model_fields:
+            continue
+        if nested and section.isidentifier() and section not in CoreSettings.model_fields:
+            sections.add(section)
+        else:
+            unclaimed.append(name)  # e.g. MODSERVER_TOKEN, read by the auth plugin
+    return sections, unclaimed
+
+
 def parse_value(text: str) -> Any:
-    """Turn a string from env or CLI into a value: JSON when it parses as such, else text."""
+    """Turn a ``--set`` value into a value: JSON when it parses as such, else text."""
     stripped = text.strip()
     if stripped[:1] in '[{"' or stripped in ("true", "false", "null"):
         try:
@@ -137,9 +348,26 @@ def parse_value(text: str) -> Any:
     return text
 
 
-def _split_key(dotted: str) -> tuple[str, str]:
-    section, _, key = dotted.rpartition(".")
-    return (section or CORE), key.replace("-", "_")
+def _set_layer(items: list[str]) -> Layer:
+    """``--set section.key=value`` (``--set key=value`` for a core key; deeper keys nest)."""
+    document: dict[str, Any] = {}
+    origins: dict[tuple[str, str], str] = {}
+    for item in items:
+        dotted, sep, text = item.partition("=")
+        parts = [part.strip() for part in dotted.split(".")]
+        if not sep or not all(parts):
+            raise SettingsError(f"--set {item!r}: expected section.key=value (e.g. auth.token=abc)")
+        if parts[0] == CORE and len(parts) > 1:
+            parts = parts[1:]
+        section, key = (CORE, parts[0]) if len(parts) == 1 else (parts[0], parts[1])
+        target = document
+        for part in parts[:-1]:
+            if not isinstance(target.get(part), dict):
+                target[part] = {}
+            target = target[part]
+        target[parts[-1]] = parse_value(text)
+        origins[(section, key.replace("-", "_"))] = f"--set {dotted.strip()}"  # as _by_section
+    return document_layer(document, lambda section, key: origins.get((section, key), "--set"))
 
 
 def gather(
@@ -152,49 +380,23 @@ def gather(
     """Merge every source, lowest first, remembering each value's origin.
 
     ``cli`` holds first-class flags (``{"port": 9000}``); ``cli_sets`` holds
-    ``section.key=value`` strings from ``--set``.
+    ``section.key=value`` strings from ``--set``. The environment's plugin sections stay
+    text until ``RawSettings.decode`` is given their models.
     """
     raw = RawSettings()
     path = config_file or (
         Path(DEFAULT_CONFIG_FILE) if Path(DEFAULT_CONFIG_FILE).is_file() else None
     )
     if path is not None:
-        _merge_toml(raw, path)
-    for name, text in sorted((env if env is not None else os.environ).items()):
-        if not name.startswith(ENV_PREFIX):
-            continue
-        rest = name[len(ENV_PREFIX) :].lower()
-        section, _, key = rest.rpartition("__")
-        if not section and key not in CoreSettings.model_fields:
-            raw.unclaimed_env.append(name)  # e.g. MODSERVER_TOKEN, read by the auth plugin
-            continue
-        raw.set(section or CORE, key, parse_value(text), f"env {name}")
-    for key, value in (cli or {}).items():
-        if value is not None:
-            raw.set(CORE, key, value, f"--{key.replace('_', '-')}")
-    for item in cli_sets or []:
-        dotted, sep, text = item.partition("=")
-        if not sep or not dotted.strip():
-            raise SettingsError(f"--set {item!r}: expected section.key=value (e.g. auth.token=abc)")
-        section, key = _split_key(dotted.strip())
-        raw.set(section, key, parse_value(text), f"--set {dotted.strip()}")
+        raw.add(toml_layer(path))
+    environ = dict(os.environ if env is None else env)
+    raw.env_sections, raw.unclaimed_env = _scan_environment(environ)
+    raw.schema = settings_schema({}, raw.env_sections)
+    raw.add(environment_layer(environ))
+    flags = {key: value for key, value in (cli or {}).items() if value is not None}
+    raw.add(document_layer(flags, lambda section, key: f"--{key.replace('_', '-')}"))
+    raw.add(_set_layer(cli_sets or []))
     return raw
-
-
-def _merge_toml(raw: RawSettings, path: Path) -> None:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SettingsError(f"config file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise SettingsError(f"config file {path} is not valid TOML: {exc}") from None
-    origin = str(path)
-    for key, value in data.items():
-        if isinstance(value, dict) and key not in CoreSettings.model_fields:
-            for sub_key, sub_value in value.items():
-                raw.set(key, sub_key.replace("-", "_"), sub_value, origin)
-        else:
-            raw.set(CORE, key.replace("-", "_"), value, origin)
 
 
 def check_environment(names: list[str], claimed: Iterable[str]) -> None:

@@ -50,3 +50,15 @@ def test_config_show_never_prints_a_secret(capsys: pytest.CaptureFixture[str]):
     output = config_show(capsys, "--set", "auth.token=very-secret-token")
     assert "very-secret-token" not in output
     assert "# token = (secret, not shown)  # --set auth.token" in output
+
+
+def test_every_core_setting_has_a_flag_whose_source_is_shown(capsys: pytest.CaptureFixture[str]):
+    output = config_show(capsys, "--shutdown-timeout", "3", "--log-level", "DEBUG")
+    assert "shutdown_timeout = 3.0  # --shutdown-timeout" in output
+    assert 'log_level = "debug"  # --log-level' in output
+
+
+def test_a_bad_flag_value_names_key_value_and_flag(capsys: pytest.CaptureFixture[str]):
+    assert main(["config", "show", "--max-body-size", "-1"]) == 2
+    error = capsys.readouterr().err
+    assert "invalid setting max_body_size = '-1' (from --max-body-size)" in error

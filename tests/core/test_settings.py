@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from modserver.settings import SettingsError, gather, validate_core
@@ -97,3 +98,61 @@ def test_json_values_from_env_and_cli_are_parsed():
 def test_root_dir_must_exist(tmp_path: Path):
     with pytest.raises(SettingsError, match=r"is not an existing folder"):
         validate_core(gather(env={}, cli={"root_dir": str(tmp_path / "missing")}))
+
+
+def build_tables(root: Path, **sources: Any) -> Any:
+    """Build a server enabling only the ``tables`` plugin of tests/core/settings_plugins.py."""
+    from importlib.metadata import EntryPoint
+
+    from modserver.app import build
+    from modserver.plugins import ENTRY_POINT_GROUP, InstalledPlugin
+
+    entry = EntryPoint("tables", "tests.core.settings_plugins:tables", ENTRY_POINT_GROUP)
+    raw = gather(cli={"root_dir": str(root), "plugins": "tables"}, **sources)
+    return build(raw, {"tables": InstalledPlugin("tables", entry)})
+
+
+def test_plugin_lists_and_tables_from_the_environment_are_decoded_as_its_model_asks(
+    tmp_path: Path,
+):
+    env = {
+        "MODSERVER_TABLES__NAMES": '["a", "b"]',
+        "MODSERVER_TABLES__PEOPLE__ALICE__ROLE": "editor",
+        "MODSERVER_TABLES__LOUD": "true",
+    }
+    server = build_tables(tmp_path, env=env)
+    settings = server.contexts["tables"].settings
+    assert settings.names == ["a", "b"]
+    assert settings.people["alice"].role == "editor"
+    assert settings.loud is True
+    origin = server.raw_settings.origin("tables", "people")
+    assert origin == "env MODSERVER_TABLES__PEOPLE__ALICE__ROLE"
+
+
+def test_environment_list_that_is_not_json_names_the_variable(tmp_path: Path):
+    with pytest.raises(SettingsError) as info:
+        build_tables(tmp_path, env={"MODSERVER_TABLES__NAMES": "a,b"})
+    message = str(info.value)
+    assert "tables.names = 'a,b' (from env MODSERVER_TABLES__NAMES)" in message
+    assert "lists and tables are given as JSON" in message
+
+
+def test_set_with_a_deeper_key_sets_a_value_inside_a_table(tmp_path: Path):
+    server = build_tables(tmp_path, env={}, cli_sets=["tables.people.ci-bot.role=editor"])
+    assert server.contexts["tables"].settings.people["ci-bot"].role == "editor"
+    assert server.raw_settings.origin("tables", "people") == "--set tables.people.ci-bot.role"
+
+
+def test_environment_section_that_names_no_plugin_is_an_error(tmp_path: Path):
+    with pytest.raises(
+        SettingsError,
+        match=r"section \[tablse\] \(from env MODSERVER_TABLSE__NAMES\) names no installed",
+    ):
+        build_tables(tmp_path, env={"MODSERVER_TABLSE__NAMES": '["a"]'})
+
+
+def test_empty_table_of_an_unknown_section_in_the_config_is_an_error(tmp_path: Path):
+    config = tmp_path / "modserver.toml"
+    config.write_text("[users]\n")
+    with pytest.raises(SettingsError, match=r"section \[users\] \(from .*modserver.toml\)"):
+        build_tables(tmp_path, env={}, config_file=config)
