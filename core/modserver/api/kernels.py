@@ -17,6 +17,33 @@ from modserver.errors import RequestError
 
 KernelModel = dict[str, Any]
 
+#: Kernel message types that say nothing about the user's activity, as jupyter_server
+#: counts it: the kernels service tracks activity by them, and a frontend's page config
+#: announces them (``untracked_message_types``) so both agree.
+UNTRACKED_MESSAGE_TYPES: tuple[str, ...] = (
+    "comm_info_request",
+    "comm_info_reply",
+    "kernel_info_request",
+    "kernel_info_reply",
+    "shutdown_request",
+    "shutdown_reply",
+    "interrupt_request",
+    "interrupt_reply",
+    "debug_request",
+    "debug_reply",
+    "stream",
+    "display_data",
+    "update_display_data",
+    "execute_input",
+    "execute_result",
+    "error",
+    "status",
+    "clear_output",
+    "debug_event",
+    "input_request",
+    "input_reply",
+)
+
 
 class KernelNotFound(RequestError, LookupError):
     """No running kernel has this id (maybe it was shut down). A route answers 404."""

@@ -21,39 +21,15 @@ from typing import Any
 import anyio
 import zmq
 import zmq.asyncio
-from modserver.api.kernels import KernelListener, KernelMessage
+from modserver.api.kernels import UNTRACKED_MESSAGE_TYPES, KernelListener, KernelMessage
 
 from modserver_kernels.links import Link
 from modserver_kernels.wire import CHANNELS, Signer, WireError, from_zmq, to_zmq
 
 log = logging.getLogger("modserver.kernels")
 
-# Message types that say nothing about the user's activity (as jupyter_server counts it).
-UNTRACKED_TYPES = frozenset(
-    {
-        "comm_info_request",
-        "comm_info_reply",
-        "kernel_info_request",
-        "kernel_info_reply",
-        "shutdown_request",
-        "shutdown_reply",
-        "interrupt_request",
-        "interrupt_reply",
-        "debug_request",
-        "debug_reply",
-        "stream",
-        "display_data",
-        "update_display_data",
-        "execute_input",
-        "execute_result",
-        "error",
-        "status",
-        "clear_output",
-        "debug_event",
-        "input_request",
-        "input_reply",
-    }
-)
+# Looked up once per message: a frozenset of the shared list.
+UNTRACKED_TYPES = frozenset(UNTRACKED_MESSAGE_TYPES)
 SERVER_SESSION = "modserver-kernels"
 _ORIGINS_LIMIT = 10_000
 _LINK_GRACE = 2.0  # seconds a socket may take to connect after shell has answered

@@ -15,6 +15,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from modserver.api.kernels import UNTRACKED_MESSAGE_TYPES
+
 from modserver_lab.discovery import Frontends
 from modserver_lab.settings import LabSettings
 
@@ -22,30 +24,6 @@ from modserver_lab.settings import LabSettings
 #: (chunked uploads need >= 5.1 or < 4: 2.x is what jupyter_server 2 reports).
 SERVER_API_VERSION = (2, 14, 0)
 
-#: Kernel messages that do not count as user activity (jupyter_server's list, by name).
-UNTRACKED_MESSAGE_TYPES = [
-    "comm_info_request",
-    "comm_info_reply",
-    "kernel_info_request",
-    "kernel_info_reply",
-    "shutdown_request",
-    "shutdown_reply",
-    "interrupt_request",
-    "interrupt_reply",
-    "debug_request",
-    "debug_reply",
-    "stream",
-    "display_data",
-    "update_display_data",
-    "execute_input",
-    "execute_result",
-    "error",
-    "status",
-    "clear_output",
-    "debug_event",
-    "input_request",
-    "input_reply",
-]
 
 #: Paths of the lab API, relative to base_url (the frontend joins them to baseUrl).
 LAB_URLS = {
