@@ -5,7 +5,8 @@ Frames are JSON arrays whose first item names the message: the client sends
 ``["setup", {}]`` first, then ``["stdout", text]`` (the scrollback, then live output), and
 ``["disconnect", 1]`` when the shell has ended. The endpoint runs a reader (client frames
 to the PTY) and a writer (a bounded queue to the client): the terminal only appends to
-the queue, and a client that falls ``client_queue_chars`` behind is dropped, never the PTY.
+the queue (pausing while every client is far behind, see terminal.py), and a client that
+falls ``client_queue_chars`` behind is dropped, never the PTY.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class ClientQueue:
         self.close_code = CLOSE_NORMAL
         self._wake = anyio.Event()
         self.on_overflow: Callable[[], None] = lambda: None
+        self.on_drained: Callable[[], None] = lambda: None
 
     def put(self, text: str) -> None:
         """Queue output; past the bound, mark the client too slow (it will be dropped)."""
@@ -64,11 +66,22 @@ class ClientQueue:
             self.overflowed = True
             self.items.clear()
             self.on_overflow()
+            self.on_drained()  # the terminal must not wait for this one any more
         self._wake.set()
+
+    def drop(self) -> None:
+        """Drop this client as too slow (the terminal's reader found it stalled)."""
+        if not self.overflowed and not self.closed:
+            self.overflowed = True
+            self.items.clear()
+            self.on_overflow()
+            self._wake.set()
 
     def sent(self, count: int) -> None:
         """``count`` characters have left the server."""
         self.unsent -= count
+        if self.unsent <= self.limit // 2:
+            self.on_drained()
 
     def disconnect(self) -> None:
         """The terminal ended: the writer sends what is queued, ``disconnect``, and closes."""

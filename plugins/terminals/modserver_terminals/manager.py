@@ -129,7 +129,13 @@ class TerminalRegistry:
             )
         finally:
             self._reserved.discard(name)
-        terminal = Terminal(name, process, self.settings.scrollback_chars)
+        terminal = Terminal(
+            name,
+            process,
+            self.settings.scrollback_chars,
+            self.settings.client_queue_chars,
+            self.settings.stall_timeout,
+        )
         if self._closing:  # the server began to stop while the shell started
             await process.end(self.settings.shutdown_wait)
             raise TerminalRequestError(503, "The server is stopping")

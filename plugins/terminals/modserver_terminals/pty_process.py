@@ -62,11 +62,11 @@ class PtyProcess:
             raise SpawnError(f"Could not start {' '.join(argv)!r}: {exc}") from None
         return cls(process)
 
-    async def read(self) -> bytes:
-        """The next output, or ``b""`` once the PTY is closed (every process left it)."""
+    async def read(self, size: int = READ_SIZE) -> bytes:
+        """The next output (at most ``size`` bytes), or ``b""`` once the PTY is closed."""
         while True:
             try:
-                return os.read(self.fd, READ_SIZE)
+                return os.read(self.fd, size)
             except BlockingIOError:
                 await anyio.wait_readable(self.fd)
             except OSError as exc:

@@ -26,6 +26,14 @@ class TerminalsSettings(PluginSettings):
         ge=1,
         description="Characters of output a WebSocket may fall behind before it is dropped.",
     )
+    stall_timeout: float = Field(
+        10.0,
+        gt=0,
+        description=(
+            "Seconds the shell's output may wait for clients that read nothing; then they are "
+            "dropped and the shell goes on."
+        ),
+    )
     cull_inactive_timeout: float = Field(
         0,
         ge=0,

@@ -1,8 +1,12 @@
 """One terminal: a PTY, the clients attached to it and the scrollback they get on (re)connect.
 
 The registry (manager.py) starts ``Terminal.pump`` as the terminal's one reader task: it
-copies the PTY's output into the scrollback and into every client's queue without ever
-waiting on a client, so a slow browser never slows the shell or the other clients.
+copies the PTY's output into the scrollback and into every client's queue. Like a real
+terminal, the shell is paced by its screen: the reader pauses while *every* client is more
+than half its queue behind, so ``cat big.log`` never drops a browser that reads. A client
+that stalls while another reads falls further behind and is dropped (connection.py);
+clients that made no progress for ``stall_timeout`` seconds while the shell waited are
+dropped too: a stalled client never stops the shell for long.
 """
 
 from __future__ import annotations
@@ -35,12 +39,19 @@ class Client(Protocol):
     """What a terminal needs of an attached WebSocket (connection.py's ``ClientQueue``)."""
 
     size: tuple[int, int] | None
+    #: Characters queued or in flight, not yet sent.
+    unsent: int
+    #: Called when the client has caught up below half its bound (the terminal wakes).
+    on_drained: Callable[[], None]
 
     def put(self, text: str) -> None:
         """Queue output for the client; never waits."""
 
     def disconnect(self) -> None:
         """The terminal ended: tell the client and close."""
+
+    def drop(self) -> None:
+        """The client is too slow: close it (the terminal goes on)."""
 
 
 class Scrollback:
@@ -79,8 +90,21 @@ class Scrollback:
 class Terminal:
     """A named shell on a PTY, shared by every client attached to it."""
 
-    def __init__(self, name: str, process: PtyProcess, scrollback_chars: int) -> None:
+    def __init__(
+        self,
+        name: str,
+        process: PtyProcess,
+        scrollback_chars: int,
+        client_chars: int,
+        stall_timeout: float = 10.0,
+    ) -> None:
         self.name = name
+        #: The reader pauses while every client has more than this unsent.
+        self.flow_limit = client_chars // 2
+        #: Bytes per read: a read's text then always fits in a client's remaining room.
+        self.read_size = max(1024, min(65536, client_chars // 4))
+        self._room = anyio.Event()
+        self.stall_timeout = stall_timeout
         self.process = process
         self.scrollback = Scrollback(scrollback_chars)
         self.clients: list[Client] = []
@@ -103,7 +127,17 @@ class Terminal:
     async def pump(self) -> None:
         """Copy output to the scrollback and every client until the PTY closes."""
         while True:
-            data = await self.process.read()
+            while self.clients and min(c.unsent for c in self.clients) > self.flow_limit:
+                self._room = anyio.Event()
+                with anyio.move_on_after(self.stall_timeout) as waited:
+                    await self._room.wait()
+                if waited.cancelled_caught:
+                    # Nobody read for a long time: drop the ones behind, keep the shell going.
+                    for client in list(self.clients):
+                        if client.unsent > self.flow_limit:
+                            client.drop()
+                            self.detach(client)
+            data = await self.process.read(self.read_size)
             if not data:
                 return
             text = self._decoder.decode(data)
@@ -116,15 +150,22 @@ class Terminal:
 
     def attach(self, client: Client) -> None:
         """Add ``client``: it first gets the scrollback, then every new output."""
-        backlog = self.scrollback.text()
+        # At most half the client's room: a long scrollback must not make it overflow.
+        backlog = self.scrollback.text()[-self.flow_limit :] if self.flow_limit else ""
         if backlog:
             client.put(backlog)
+        client.on_drained = self.wake_reader
         self.clients.append(client)
+
+    def wake_reader(self) -> None:
+        """A client caught up (or left): the reader may go on if it was waiting."""
+        self._room.set()
 
     def detach(self, client: Client) -> None:
         """Remove ``client``; the PTY takes the size of the smallest remaining one."""
         if client in self.clients:
             self.clients.remove(client)
+            self.wake_reader()
             self.resize_to_smallest()
 
     def resize_to_smallest(self) -> None:
