@@ -379,3 +379,22 @@ def _masked_text_frame(text: str) -> bytes:
         bytes([0x80 | length]) if length < 126 else bytes([0x80 | 126]) + length.to_bytes(2, "big")
     )
     return header + mask + masked
+
+
+def test_the_server_stops_cleanly_while_an_exited_shell_is_still_being_ended(tmp_path: Path):
+    root = tmp_path / "root"
+    root.mkdir()
+    server = start_terminals_server(root, "terminals.shutdown_wait=5")
+    term = TermSocket.open(server, create(server))
+    # A job that ignores the hangup and holds no PTY descriptor: the shell's exit closes
+    # the PTY, and ending the session then waits shutdown_wait before SIGKILL.
+    term.type("(trap '' HUP; exec sleep 600) </dev/null >/dev/null 2>&1 &\r")
+    term.type("echo job-$!-$((1+1))end\r")
+    match = re.search(r"job-(\d+)-2end", term.read_until("2end"))
+    assert match is not None
+    job = int(match.group(1))
+    term.type("exit\r")
+    assert term.messages_until_closed()[-1] == ["disconnect", 1]
+    assert alive(job)  # still within shutdown_wait
+    assert server.stop() == 0, server.log()
+    wait_for(lambda: not alive(job), "the job that ignored SIGHUP to be killed")

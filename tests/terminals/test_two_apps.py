@@ -38,6 +38,8 @@ def test_two_apps_never_see_each_others_terminals(tmp_path: Path):
             timeout=60,
         )
 
+    outside = os.path.realpath(tmp_path / "a" / "root")
+
     async def main() -> None:
         async with AsyncExitStack() as stack:
             await stack.enter_async_context(modserver.lifespan_of(first))
@@ -51,7 +53,6 @@ def test_two_apps_never_see_each_others_terminals(tmp_path: Path):
             assert (await a.delete("/api/terminals/1")).status_code == 204
             assert [t["name"] for t in (await b.get("/api/terminals")).json()] == ["1"]
             # A cwd is checked against the app's own root.
-            outside = os.path.realpath(tmp_path / "a" / "root")
             assert (await b.post("/api/terminals", json={"cwd": outside})).status_code == 400
             assert (await b.get("/api/status")).json()["terminals"] == 1
 

@@ -111,7 +111,7 @@ class TerminalRegistry:
         """
         if self._closing:
             raise TerminalRequestError(503, "The server is stopping")
-        folder = self.resolve_cwd(cwd)
+        folder = await anyio.to_thread.run_sync(self.resolve_cwd, cwd)  # stats the disk
         if name is None:
             name = self._next_name()
         elif not TERMINAL_NAME.match(name):
