@@ -64,25 +64,32 @@ class PtyProcess:
 
     async def read(self, size: int = READ_SIZE) -> bytes:
         """The next output (at most ``size`` bytes), or ``b""`` once the PTY is closed."""
-        while True:
+        while not self.closed:  # once closed, the descriptor's number may be reused
             try:
                 return os.read(self.fd, size)
             except BlockingIOError:
-                await anyio.wait_readable(self.fd)
+                try:
+                    await anyio.wait_readable(self.fd)
+                except anyio.ClosedResourceError:
+                    break
             except OSError as exc:
                 # Linux answers EIO once no process holds the other side of the PTY.
                 if exc.errno in (errno.EIO, errno.EBADF):
-                    return b""
+                    break
                 raise
+        return b""
 
     async def write(self, data: bytes) -> None:
         """Write all of ``data``, waiting (without blocking) while the PTY's buffer is full."""
         view = memoryview(data)
-        while view:
+        while view and not self.closed:  # once closed, the number may be another file's
             try:
                 written = os.write(self.fd, view)
             except BlockingIOError:
-                await anyio.wait_writable(self.fd)
+                try:
+                    await anyio.wait_writable(self.fd)
+                except anyio.ClosedResourceError:
+                    return
                 continue
             except OSError as exc:
                 if exc.errno in (errno.EIO, errno.EBADF):
@@ -97,7 +104,9 @@ class PtyProcess:
                 self._process.setwinsize(rows, cols)
 
     def window_size(self) -> tuple[int, int]:
-        """The PTY's (rows, cols)."""
+        """The PTY's (rows, cols); (0, 0) once closed."""
+        if self.closed:
+            return 0, 0
         rows, cols = self._process.getwinsize()
         return int(rows), int(cols)
 

@@ -150,6 +150,9 @@ class Terminal:
 
     def attach(self, client: Client) -> None:
         """Add ``client``: it first gets the scrollback, then every new output."""
+        if self.ending:  # it ended while the client connected
+            client.disconnect()
+            return
         # At most half the client's room: a long scrollback must not make it overflow.
         backlog = self.scrollback.text()[-self.flow_limit :] if self.flow_limit else ""
         if backlog:
@@ -178,7 +181,7 @@ class Terminal:
             return
         rows = min(size[0] for size in sizes)
         cols = min(size[1] for size in sizes)
-        if (rows, cols) != self.process.window_size():
+        if not self.process.closed and (rows, cols) != self.process.window_size():
             self.process.resize(rows, cols)
 
     async def write(self, text: str) -> None:
