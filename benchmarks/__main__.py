@@ -1,8 +1,9 @@
-"""Run benchmark suites: ``python -m benchmarks [kernels|contents|startup|all] [options]``.
+"""Run benchmark suites: ``python -m benchmarks [SUITE|all] [options]``.
 
-Each suite is the subpackage ``benchmarks.<name>`` with its own ``__main__``; options
-after the suite name go to it (``python -m benchmarks kernels --quick``). ``all`` (the
-default) runs every suite present, one after another, each in its own process so one
+SUITE is startup, contents, kernels or terminals. Each suite is the subpackage
+``benchmarks.<name>`` with its own ``__main__``; options after the suite name go to it
+(``python -m benchmarks kernels --quick``). ``all`` (the default) runs every suite
+present, one after another, each in its own process so one
 suite's failure or leftovers cannot disturb the next.
 """
 
@@ -12,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-SUITES = ("startup", "contents", "kernels")
+SUITES = ("startup", "contents", "kernels", "terminals")
 HERE = Path(__file__).resolve().parent
 
 

@@ -34,7 +34,7 @@ def path_pattern(template: str) -> str:
 
 
 def remove_leftovers(server: RunningServer) -> None:
-    """Delete every session and kernel a generated request created (kernels cost memory)."""
+    """Delete every session, kernel and terminal a generated request created (they cost)."""
     with httpx.Client(
         base_url=server.url, headers={"Authorization": f"token {server.token}"}, timeout=30
     ) as client:
@@ -44,6 +44,9 @@ def remove_leftovers(server: RunningServer) -> None:
         kernels = client.get("api/kernels")
         for kernel in kernels.json() if kernels.status_code == 200 else []:
             client.delete(f"api/kernels/{kernel['id']}")
+        terminals = client.get("api/terminals")
+        for terminal in terminals.json() if terminals.status_code == 200 else []:
+            client.delete(f"api/terminals/{terminal['name']}")
 
 
 def jupyter_server_api_yaml() -> Path:
@@ -65,6 +68,7 @@ OWNERS: dict[str, str] = {
     "/api/kernelspecs": "kernels",
     "/api/sessions": "sessions",
     "/api/resolvePath": "sessions",
+    "/api/terminals": "terminals",
 }
 
 

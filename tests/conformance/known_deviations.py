@@ -138,10 +138,7 @@ BODILESS_STATUSES: dict[int, str] = {
 }
 
 #: Path templates of jupyter_server's file that modserver does not serve, and why.
-NOT_SERVED: dict[str, str] = {
-    "/api/terminals": "terminals are not part of modserver's built-in plugins",
-    "/api/terminals/{terminal_id}": "terminals are not part of modserver's built-in plugins",
-}
+NOT_SERVED: dict[str, str] = {}
 
 
 def corrected(spec: Spec) -> Spec:

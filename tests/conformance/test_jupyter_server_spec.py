@@ -41,9 +41,10 @@ CHECKS = [
     content_type_of_a_body,
     response_headers_conformance,
 ]
-#: Operations that start kernels: few examples each, and cleaned up after each.
+#: Operations that start kernels (or shells): few examples each, and cleaned up after each.
 KERNEL_STARTING = {
     ("post", "/api/kernels"),
+    ("post", "/api/terminals"),
     ("post", "/api/kernels/{kernel_id}/restart"),
     ("post", "/api/sessions"),
     ("patch", "/api/sessions/{session}"),

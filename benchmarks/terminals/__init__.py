@@ -1,0 +1,1 @@
+"""Terminal benchmark: keystroke-to-echo round trip, modserver against jupyter_server."""
