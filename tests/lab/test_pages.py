@@ -25,6 +25,7 @@ NOTEBOOK_PAGES = {
     "notebooks/analysis.ipynb": "notebooks",
     "edit/notes.txt": "edit",
     "consoles/analysis.ipynb": "consoles",
+    "terminals/1": "terminals",
 }
 
 

@@ -203,6 +203,8 @@ def test_editors_and_viewers_may_not_create_attach_or_delete_terminals(tmp_path:
                 assert refused.status_code == 403
                 assert refused.json()["message"] == f"User {who} may not execute terminals"
                 assert client.delete(f"api/terminals/{name}").status_code == 403
+                # The list (names and times) is readable, so the lab can poll it.
+                assert [t["name"] for t in client.get("api/terminals").json()] == [name]
             with pytest.raises(InvalidStatus) as info:
                 TermSocket.open(server, name, token=token)
             assert info.value.response.status_code == 403

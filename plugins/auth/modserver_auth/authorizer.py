@@ -37,6 +37,9 @@ ROLE_GRANTS: dict[str, Grants] = {
         "workspaces": _READ_WRITE,
         "collaboration": _READ_WRITE,
         "users": frozenset({"write"}),  # their own display fields (PATCH /api/me)
+        # Names and activity times only, so the lab can poll the list; starting or
+        # attaching is execute, the owner's alone.
+        "terminals": _READ,
         "events": _READ,
         "nbconvert": _READ,
     },
@@ -51,6 +54,7 @@ ROLE_GRANTS: dict[str, Grants] = {
         "settings": _READ_WRITE,
         "workspaces": _READ_WRITE,
         "collaboration": _READ,
+        "terminals": _READ,
         "events": _READ,
         "nbconvert": _READ,
     },

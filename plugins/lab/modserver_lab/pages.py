@@ -103,6 +103,9 @@ def page_routes(runtime: Callable[[], LabRuntime]) -> list[BaseRoute]:
         page("/notebooks/{path:path}", notebook_page),
         page("/edit/{path:path}", notebook_app_page("edit.html")),
         page("/consoles/{path:path}", notebook_app_page("consoles.html")),
+        # Notebook 7 opens a terminal in a tab of its own; its API and WebSocket come from
+        # the terminals plugin (without it the page config hides terminals).
+        page("/terminals/{name}", notebook_app_page("terminals.html")),
     ]
 
 

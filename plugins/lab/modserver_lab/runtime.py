@@ -23,7 +23,7 @@ STATE_KEY = "runtime"
 
 MAX_PREFIXES = 16
 
-NOTEBOOK_TEMPLATES = ("tree.html", "notebooks.html", "edit.html", "consoles.html")
+NOTEBOOK_TEMPLATES = ("tree.html", "notebooks.html", "edit.html", "consoles.html", "terminals.html")
 
 
 class LabRuntime:
