@@ -88,11 +88,13 @@ async def serve_subscriber(
     websocket: WebSocket, bus: EventBus, limit: int, subscribers: OpenSubscribers
 ) -> None:
     """Stream every event emitted on ``bus`` to ``websocket`` until either side closes."""
-    await websocket.accept()
     queue = SubscriberQueue(limit)
     subscribers.queues.add(queue)
+    # Subscribed before the handshake completes: an event emitted as soon as the client
+    # sees its socket open is not missed.
     unsubscribe = bus.subscribe(queue.put)
     try:
+        await websocket.accept()
         async with anyio.create_task_group() as group:
             queue.on_end = group.cancel_scope.cancel
             group.start_soon(_write, websocket, queue, group.cancel_scope)
