@@ -21,9 +21,9 @@ from modserver.errors import RequestError
 
 from modserver_nbconvert.exporters import (
     ToolMissing,
-    available_exporters,
     check_format,
-    export_names,
+    exporter_catalog,
+    usable_formats,
 )
 
 DATE_FORMAT = "%B %d, %Y"  # nbconvert's modified_date, e.g. "May 26, 2022"
@@ -56,18 +56,23 @@ class Converter:
     def __init__(self, timeout: float, max_concurrent: int) -> None:
         self.timeout = timeout
         self._limiter = anyio.CapacityLimiter(max_concurrent)
-        self._names: list[str] | None = None
+        self._catalog: dict[str, str] | None = None
+
+    async def catalog(self) -> dict[str, str]:
+        """Every exporter's name and output type, read once (entry points do not change)."""
+        if self._catalog is None:
+            self._catalog = await anyio.to_thread.run_sync(exporter_catalog)
+        return self._catalog
 
     async def formats(self) -> dict[str, dict[str, str]]:
-        """``/api/nbconvert``: the exporters usable here and their output types."""
-        return await anyio.to_thread.run_sync(available_exporters, limiter=self._limiter)
+        """``/api/nbconvert``: the exporters usable here (tools are looked up each time)."""
+        # Not behind the export limiter: pages ask for it while exports run.
+        return await anyio.to_thread.run_sync(usable_formats, await self.catalog())
 
     async def check(self, format: str) -> None:
         """404 for an unknown format, 422 for a format whose tool is missing."""
-        if self._names is None:
-            # Entry points do not change while the server runs: read them once.
-            self._names = await anyio.to_thread.run_sync(export_names)
-        check_format(format, self._names)
+        catalog = await self.catalog()
+        await anyio.to_thread.run_sync(check_format, format, catalog)
 
     async def export(
         self,

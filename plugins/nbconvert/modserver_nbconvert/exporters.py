@@ -41,11 +41,18 @@ class ToolMissing(RequestError):
     status_code = 422
 
 
-def export_names() -> list[str]:
-    """Every exporter nbconvert registers (blocking: reads entry points)."""
-    from nbconvert.exporters.base import get_export_names
+def exporter_catalog() -> dict[str, str]:
+    """Every exporter nbconvert registers and its output type (blocking: entry points)."""
+    from nbconvert.exporters.base import get_export_names, get_exporter
 
-    return list(get_export_names())  # type: ignore[no-untyped-call]
+    catalog: dict[str, str] = {}
+    for name in get_export_names():  # type: ignore[no-untyped-call]
+        try:
+            exporter = get_exporter(name)  # type: ignore[no-untyped-call]
+        except (ValueError, ImportError):  # uninstalled meanwhile, or broken
+            continue
+        catalog[name] = str(exporter.output_mimetype)
+    return catalog
 
 
 def missing_tool(format: str) -> str | None:
@@ -66,26 +73,19 @@ def missing_tool(format: str) -> str | None:
     return None
 
 
-def available_exporters() -> dict[str, dict[str, str]]:
+def usable_formats(catalog: dict[str, str]) -> dict[str, dict[str, str]]:
     """``/api/nbconvert``: ``{name: {"output_mimetype": ...}}`` of the formats usable here.
 
-    Blocking (entry points, exporter classes, PATH lookups): run it in a worker thread.
+    Blocking (PATH and package lookups): run it in a worker thread.
     """
-    from nbconvert.exporters.base import get_exporter
-
-    found: dict[str, dict[str, str]] = {}
-    for name in export_names():
-        if missing_tool(name) is not None:
-            continue
-        try:
-            exporter = get_exporter(name)  # type: ignore[no-untyped-call]
-        except (ValueError, ImportError):  # uninstalled meanwhile, or broken
-            continue
-        found[name] = {"output_mimetype": exporter.output_mimetype}
-    return found
+    return {
+        name: {"output_mimetype": mimetype}
+        for name, mimetype in catalog.items()
+        if missing_tool(name) is None
+    }
 
 
-def check_format(format: str, known: list[str]) -> None:
+def check_format(format: str, known: dict[str, str]) -> None:
     """Raise ``UnknownFormat`` or ``ToolMissing`` unless ``format`` can run here."""
     if format not in known:
         raise UnknownFormat(f"No exporter for format: {format}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import quote
 
+import anyio
 from modserver.api.contents import Contents
 from modserver.routing import route
 from starlette.requests import Request
@@ -42,7 +43,7 @@ def nbconvert_routes(
         if model["type"] != "notebook":
             return RedirectResponse(f"{base_url}files/{quote(path)}", status_code=302)
         model = await store.get(path, type="notebook")
-        local = store.local_path(path)
+        local = await anyio.to_thread.run_sync(store.local_path, path)  # resolves links
         folder = str(local.parent) if local is not None else None
         result = await running.export(
             format, model, folder, sanitize_html=_flag(request, "sanitize_html")
