@@ -70,6 +70,13 @@ class EventsPlugin(Plugin):
         )
 
     @hookimpl
+    def modserver_status(self, context: PluginContext) -> dict[str, Any]:
+        from modserver_events.bus import EventBus
+
+        bus = context.running_or_none(EventBus)
+        return {"event_subscribers": bus.subscribers if bus else 0}
+
+    @hookimpl
     def modserver_openapi(self, context: PluginContext) -> dict[str, Any]:
         return packaged_fragment("modserver_events")
 
