@@ -6,14 +6,15 @@ the launcher showed, and the browser suite's recorded session (/work/wt/e-endpoi
 reference.json: notebooks, Notebook 7, themes), with our fixture's file names. Left out:
 ``/api/terminals`` (with ``terminalsAvailable`` false the UI does not ask),
 ``/lab/api/build`` (likewise with ``buildAvailable`` false), ``/custom/custom.css`` (custom
-CSS is off), ``/api/nbconvert`` and the ``/api/events/subscribe`` WebSocket (no plugin
-serves them yet: see docs/lab.md).
+CSS is off). The ``/api/events/subscribe`` WebSocket JupyterLab opens at startup is
+checked on its own below.
 """
 
 from __future__ import annotations
 
 import nbformat
 import pytest
+from websockets.sync.client import connect
 
 from tests.conftest import RunningServer, start_server
 
@@ -30,6 +31,7 @@ REFERENCE = [
     "api/kernels",
     "api/kernelspecs",
     "api/me",
+    "api/nbconvert",
     "api/sessions",
     "kernelspecs/python3/logo-svg.svg",
     "lab/api/themes/@jupyterlab/theme-light-extension/index.css",
@@ -62,3 +64,10 @@ def test_what_jupyterlab_asks_at_startup_is_answered(full_server: RunningServer,
     with full_server.client() as client:
         response = client.get(path)
     assert response.status_code == 200, (path, response.text[:300])
+
+
+def test_jupyterlabs_event_bus_websocket_opens(full_server: RunningServer):
+    # JupyterLab's EventManager connects with the token in the query, as here.
+    url = full_server.ws_url(f"api/events/subscribe?token={full_server.token}")
+    with connect(url, open_timeout=30) as ws:
+        assert ws.protocol.state.name == "OPEN"

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from modserver import Plugin, PluginContext, hookimpl
 from modserver.api.auth import Authorizer, Identity
 from modserver.api.contents import Contents, ContentsHooks
+from modserver.api.events import Events
 from modserver.openapi import packaged_fragment
 
 from modserver_contents.settings import ContentsSettings
@@ -29,6 +30,7 @@ class ContentsPlugin(Plugin):
     description = "Files, folders and notebooks on the local disk (/api/contents, /files)."
     provides = (Contents,)
     requires = (Identity, Authorizer)
+    optional = (Events,)
     settings = ContentsSettings
     hookspecs = ContentsHooks
 
@@ -41,7 +43,7 @@ class ContentsPlugin(Plugin):
 
             settings = context.settings_as(ContentsSettings)
             store = FileStore(str(context.core.root_dir), settings)
-            service = LocalContents(store, context.hook)
+            service = LocalContents(store, context.hook, context.services.get_optional(Events))
             context.services.provide(Contents, service)
             with context.keep(service):
                 yield

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 from modserver.api.contents import Contents, ContentsModel, ContentType
+from modserver.api.events import CONTENTS_SCHEMA_ID, Events
 
 from modserver_contents.batch import ThreadBatch
 from modserver_contents.store import FileStore
@@ -28,9 +29,10 @@ SMALL_READ = 64 * 1024
 class LocalContents(Contents):
     """Files, folders and notebooks under the server's root folder."""
 
-    def __init__(self, store: FileStore, hook: AppHooks) -> None:
+    def __init__(self, store: FileStore, hook: AppHooks, events: Events | None = None) -> None:
         self.store = store
         self.hook = hook
+        self.events = events  # jupyter_server's contents events, when a provider is enabled
         # Picking a free name and creating it must not interleave between two requests.
         self._naming = anyio.Lock()
         self._batch = ThreadBatch()
@@ -90,6 +92,7 @@ class LocalContents(Contents):
                 model={**saved, "content": model.get("content"), "format": model.get("format")},
                 path=saved["path"],
             )
+            self._emit("save", saved["path"])
         return saved
 
     async def new_untitled(
@@ -97,12 +100,16 @@ class LocalContents(Contents):
     ) -> ContentsModel:
         """Create ``untitled.txt`` / ``Untitled.ipynb`` / ``Untitled Folder`` in ``path``."""
         async with self._naming:
-            return await anyio.to_thread.run_sync(self.store.new_untitled, path, type, ext)
+            model = await anyio.to_thread.run_sync(self.store.new_untitled, path, type, ext)
+        self._emit("save", model["path"])
+        return model
 
     async def copy(self, from_path: str, to_dir: str | None = None) -> ContentsModel:
         """Copy ``from_path`` into folder ``to_dir`` as ``name-CopyN`` (or to a new path)."""
         async with self._naming:
-            return await anyio.to_thread.run_sync(self.store.copy, from_path, to_dir)
+            model = await anyio.to_thread.run_sync(self.store.copy, from_path, to_dir)
+        self._emit("copy", model["path"], from_path.strip("/"))
+        return model
 
     async def rename(self, old_path: str, new_path: str) -> ContentsModel:
         """Rename or move; 409 if ``new_path`` exists. Returns the model at the new path."""
@@ -110,12 +117,22 @@ class LocalContents(Contents):
         model = await self.get(new_path, content=False)
         if model["path"] != old_path.strip("/"):
             self.hook.contents_post_rename(old_path=old_path.strip("/"), new_path=model["path"])
+            self._emit("rename", model["path"], old_path.strip("/"))
         return model
 
     async def delete(self, path: str) -> None:
         """Delete a file or folder (to the trash when configured)."""
         await anyio.to_thread.run_sync(self.store.delete, path)
         self.hook.contents_post_delete(path=path.strip("/"))
+        self._emit("delete", path.strip("/"))
+
+    def _emit(self, action: str, path: str, source_path: str | None = None) -> None:
+        """Emit jupyter_server's contents event for an action that succeeded."""
+        if self.events is not None:
+            data = {"action": action, "path": path}
+            if source_path is not None:
+                data["source_path"] = source_path
+            self.events.emit(CONTENTS_SCHEMA_ID, data)
 
     async def resolve_path(self, path: str) -> str | None:
         """The API path of the existing file or folder ``path`` names (see the interface)."""

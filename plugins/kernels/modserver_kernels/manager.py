@@ -20,6 +20,7 @@ import zmq.asyncio
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from jupyter_client.manager import AsyncKernelManager
 from modserver.api.contents import Contents
+from modserver.api.events import KERNEL_ACTIONS_SCHEMA_ID, Events
 from modserver.api.kernels import (
     KernelListener,
     KernelMessage,
@@ -92,10 +93,12 @@ class KernelRegistry(Kernels):
         root_dir: Path,
         contents: Contents | None,
         task_group: TaskGroup,
+        events: Events | None = None,
     ) -> None:
         self.settings = settings
         self.root_dir = root_dir
         self.contents = contents
+        self.events = events  # jupyter_server's kernel action events, when a provider is enabled
         self.spec_manager = KernelSpecManager()
         self._group = task_group
         self._context = zmq.asyncio.Context()
@@ -191,6 +194,7 @@ class KernelRegistry(Kernels):
                 await manager.shutdown_kernel(now=True)
             raise KernelStartError(f"Kernel {name} failed to start: {exc}") from exc
         log.info("Kernel started: %s (%s) in %s", kernel_id, name, cwd)
+        self._emit("start", kernel, "started")
         return self.model(kernel)
 
     def _cwd_for(self, path: str) -> Path:
@@ -225,6 +229,7 @@ class KernelRegistry(Kernels):
                 finally:
                     self._kernels.pop(kernel.id, None)
                     log.info("Kernel shutdown: %s", kernel.id)
+        self._emit("shutdown", kernel, "shutdown")
 
     async def shutdown_all(self) -> None:
         """Stop every kernel at once (server shutdown)."""
@@ -243,6 +248,7 @@ class KernelRegistry(Kernels):
         async with kernel.lock:
             self.running(kernel_id)
             await kernel.manager.interrupt_kernel()
+        self._emit("interrupt", kernel, "interrupted")
 
     async def restart(self, kernel_id: str) -> KernelModel:
         """Restart the kernel; a restart already under way is joined, not repeated.
@@ -259,6 +265,8 @@ class KernelRegistry(Kernels):
             finally:
                 kernel.pending_restart = None
                 pending.done.set()
+            if pending.error is None:
+                self._emit("restart", kernel, "restarted")
         else:
             await pending.done.wait()
         if pending.error is not None:
@@ -306,6 +314,18 @@ class KernelRegistry(Kernels):
         else:
             kernel.reason = "the restarted kernel did not answer kernel_info_request"
         return answered
+
+    def _emit(self, action: str, kernel: RunningKernel, done: str) -> None:
+        """Emit jupyter_server's kernel action event for an action that succeeded."""
+        if self.events is not None:
+            data = {
+                "action": action,
+                "kernel_id": kernel.id,
+                "kernel_name": kernel.name,
+                "status": "success",
+                "msg": f"Kernel {kernel.id} was {done}.",
+            }
+            self.events.emit(KERNEL_ACTIONS_SCHEMA_ID, data)
 
     # -- messages -------------------------------------------------------------------------
 

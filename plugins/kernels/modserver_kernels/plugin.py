@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from modserver import Plugin, PluginContext, hookimpl
 from modserver.api.auth import Authorizer, Identity
 from modserver.api.contents import Contents
+from modserver.api.events import Events
 from modserver.api.kernels import Kernels
 from modserver.openapi import packaged_fragment
 
@@ -29,7 +30,7 @@ class KernelsPlugin(Plugin):
     description = "Kernels and kernelspecs (/api/kernels, /api/kernelspecs, kernel WebSockets)."
     provides = (Kernels,)
     requires = (Identity, Authorizer)
-    optional = (Contents,)
+    optional = (Contents, Events)
     settings = KernelsSettings
 
     @hookimpl
@@ -49,6 +50,7 @@ class KernelsPlugin(Plugin):
                 context.core.root_dir,
                 context.services.get_optional(Contents),
                 context.task_group,
+                context.services.get_optional(Events),
             )
             context.services.provide(Kernels, registry)
             context.task_group.start_soon(registry.watch_health)

@@ -1,0 +1,124 @@
+"""``EventBus``: the ``Events`` service over a ``jupyter_events.EventLogger``, one per app.
+
+jupyter_events holds the schema registry, validates each event and builds its record; a
+logging handler of ours hands every record to the subscribers (the WebSockets of
+``subscriber``, or listeners of other plugins), synchronously and without waiting on any
+of them. jupyter_events' own listener API is not used: it starts a fire-and-forget
+asyncio task per event and listener.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import ValidationError
+from jupyter_events import EventLogger
+from jupyter_events.schema import EventSchemaLoadingError
+from jupyter_events.schema_registry import SchemaRegistryException
+from modserver.api.events import EventMessage, Events, InvalidEvent
+
+log = logging.getLogger("modserver.events")
+
+Listener = Callable[[EventMessage], None]
+_SCHEMA_ERRORS = (EventSchemaLoadingError, SchemaRegistryException, ValidationError, ValueError)
+
+
+class _Deliver(logging.Handler):
+    """The logging handler jupyter_events writes each validated record to."""
+
+    def __init__(self, deliver: Callable[[dict[str, Any]], None]) -> None:
+        super().__init__()
+        self._deliver = deliver
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if isinstance(record.msg, dict):
+            self._deliver(record.msg)
+
+
+class EventBus(Events):
+    """Registered schemas and the subscribers of one app."""
+
+    def __init__(self) -> None:
+        self._logger = EventLogger()
+        self._handler = _Deliver(self._deliver)
+        self._logger.register_handler(self._handler)
+        self._listeners: list[Listener] = []
+
+    def close(self) -> None:
+        """Detach from jupyter_events' logger (the app stops)."""
+        self._logger.remove_handler(self._handler)
+        self._listeners.clear()
+
+    def register_schema(self, schema: Mapping[str, Any] | Path) -> str:
+        """Register a schema (dict or YAML/JSON file); returns its ``$id`` (see ``Events``)."""
+        loaded = load_schema(schema) if isinstance(schema, Path) else dict(schema)
+        try:
+            self._logger.register_event_schema(loaded)
+        except _SCHEMA_ERRORS as exc:
+            message = getattr(exc, "message", str(exc))
+            raise ValueError(f"invalid event schema {loaded.get('$id')!r}: {message}") from exc
+        return str(loaded["$id"])
+
+    def is_registered(self, schema_id: str) -> bool:
+        """True when ``schema_id`` is registered."""
+        return schema_id in self._logger.schemas
+
+    def schema_version(self, schema_id: str) -> str:
+        """The registered version of ``schema_id``."""
+        if not self.is_registered(schema_id):
+            raise InvalidEvent(_unregistered(schema_id))
+        return str(self._logger.schemas.get(schema_id).version)
+
+    def emit(
+        self, schema_id: str, data: Mapping[str, Any], *, timestamp: datetime | None = None
+    ) -> None:
+        """Validate and deliver an event (``InvalidEvent`` if it does not validate)."""
+        if not self.is_registered(schema_id):
+            raise InvalidEvent(_unregistered(schema_id))
+        try:
+            self._logger.emit(schema_id=schema_id, data=dict(data), timestamp_override=timestamp)
+        except ValidationError as exc:
+            raise InvalidEvent(f"Invalid data for {schema_id}: {exc.message}") from None
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener`` with every event from now on; returns the unsubscribe."""
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    @property
+    def subscribers(self) -> int:
+        """How many listeners follow the events (``/api/status``)."""
+        return len(self._listeners)
+
+    def _deliver(self, record: dict[str, Any]) -> None:
+        # The record carries jupyter_events' metadata (__timestamp__, __schema__, ...);
+        # subscribers get jupyter_server's shape: the schema id and the data.
+        message: EventMessage = {"schema_id": record["__schema__"]}
+        message.update((k, v) for k, v in record.items() if not k.startswith("__"))
+        for listener in list(self._listeners):
+            try:
+                listener(message)
+            except Exception:
+                log.exception("event listener %r failed", listener)
+
+
+def load_schema(path: Path) -> dict[str, Any]:
+    """Read a schema file (YAML, or JSON which is YAML too). Blocking: call at startup."""
+    loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(loaded, dict):
+        raise ValueError(f"{path}: an event schema is a mapping")
+    return loaded
+
+
+def _unregistered(schema_id: str) -> str:
+    return f"Unregistered event schema: {schema_id!r} (register it before emitting)"
