@@ -55,7 +55,7 @@ def test_notebook_from_launcher_runs_saves_and_shows_output_after_reload(
     save(page, first_save_name="answer.ipynb")
 
     on_disk = lab_server.root_dir / "answer.ipynb"
-    text = wait_for_file(on_disk, lambda t: "42" in t)
+    text = wait_for_file(on_disk, lambda t: "print(6*7)" in t and notebook_outputs(t) != [])
     assert notebook_outputs(text) == ["42\n"]
 
     # Reopen by its new name: the address bar still names the untitled file after the rename.

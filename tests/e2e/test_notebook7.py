@@ -31,7 +31,10 @@ def test_notebook_created_from_the_tree_runs_saves_and_shows_output_after_reload
     expect_output(cell, "42")
     save(notebook)
 
-    text = wait_for_file(lab_server.root_dir / "Untitled.ipynb", lambda t: "42" in t)
+    text = wait_for_file(
+        lab_server.root_dir / "Untitled.ipynb",
+        lambda t: "print(6*7)" in t and notebook_outputs(t) != [],
+    )
     assert notebook_outputs(text) == ["42\n"]
 
     notebook.reload()
