@@ -15,7 +15,7 @@ from typing import Any
 from starlette.datastructures import URLPath
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Match, Mount, NoMatchFound, Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -306,3 +306,17 @@ def group_by_path(routes: Sequence[BaseRoute]) -> list[BaseRoute]:
 def describe(item: Any) -> str:
     """A short name for a route in error messages."""
     return getattr(item, "path", repr(item))
+
+
+async def refuse_websocket(websocket: WebSocket, status: int, message: str) -> None:
+    """Refuse a WebSocket handshake with an HTTP ``status`` and a JSON ``{message}`` body.
+
+    Clients see why (e.g. 404 for a kernel or terminal that does not exist). Under an ASGI
+    server without the denial-response extension, the socket closes with 1008 instead.
+    """
+    try:
+        await websocket.send_denial_response(
+            JSONResponse({"message": message, "reason": None}, status_code=status)
+        )
+    except RuntimeError:
+        await websocket.close(code=1008, reason=message[:120])

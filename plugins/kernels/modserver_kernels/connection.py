@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import anyio
 from modserver.api.kernels import KernelMessage
-from starlette.responses import JSONResponse
+from modserver.routing import refuse_websocket
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from modserver_kernels.client import KernelClient
@@ -147,7 +147,7 @@ async def serve_channels(
     kernel_id = websocket.path_params["kernel_id"]
     kernel = registry.find(kernel_id)
     if kernel is None:
-        await _refuse(websocket, 404, f"Kernel does not exist: {kernel_id}")
+        await refuse_websocket(websocket, 404, f"Kernel does not exist: {kernel_id}")
         return
     client = kernel.client
     session = websocket.query_params.get("session_id") or uuid.uuid4().hex
@@ -182,15 +182,6 @@ async def serve_channels(
         # Tell the client why, if its socket still takes a close frame.
         with anyio.move_on_after(2), contextlib.suppress(*PEER_GONE):
             await websocket.close(code=CLOSE_TOO_SLOW, reason=TOO_SLOW)
-
-
-async def _refuse(websocket: WebSocket, status: int, message: str) -> None:
-    try:
-        await websocket.send_denial_response(
-            JSONResponse({"message": message, "reason": None}, status_code=status)
-        )
-    except RuntimeError:  # the server lacks the denial-response extension
-        await websocket.close(code=1008, reason=message[:120])
 
 
 async def _read(

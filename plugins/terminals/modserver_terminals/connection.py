@@ -20,7 +20,7 @@ from typing import Any
 import anyio
 import orjson
 from modserver.jsonbody import loads
-from starlette.responses import JSONResponse
+from modserver.routing import refuse_websocket
 from starlette.websockets import WebSocket
 
 from modserver_terminals.manager import TerminalRegistry
@@ -110,7 +110,7 @@ async def serve_terminal(websocket: WebSocket, registry: TerminalRegistry) -> No
     name = websocket.path_params["terminal_id"]
     terminal = registry.find(name)
     if terminal is None:
-        await _refuse(websocket, 404, f"Terminal not found: {name}")
+        await refuse_websocket(websocket, 404, f"Terminal not found: {name}")
         return
     await websocket.accept()
     queue = ClientQueue(registry.settings.client_queue_chars)
@@ -128,15 +128,6 @@ async def serve_terminal(websocket: WebSocket, registry: TerminalRegistry) -> No
         log.warning("terminal %s: dropping a client: it fell too far behind", name)
         with anyio.move_on_after(2), contextlib.suppress(OSError, RuntimeError):
             await websocket.close(code=CLOSE_TOO_SLOW, reason=TOO_SLOW)
-
-
-async def _refuse(websocket: WebSocket, status: int, message: str) -> None:
-    try:
-        await websocket.send_denial_response(
-            JSONResponse({"message": message, "reason": None}, status_code=status)
-        )
-    except RuntimeError:  # the server lacks the denial-response extension
-        await websocket.close(code=1008, reason=message[:120])
 
 
 def _size(value: Any) -> int | None:
