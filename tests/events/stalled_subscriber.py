@@ -6,39 +6,15 @@ side drains the server's output behind the test's back (as tests/security/stalle
 
 from __future__ import annotations
 
-import base64
-import os
-import socket
-
 from tests.conftest import RunningServer
+from tests.raw_websocket import connect_unread
 
 
 class StalledSubscriber:
     """Subscribes, then reads only when ``frames_until_close`` is called."""
 
     def __init__(self, server: RunningServer) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        self.sock.settimeout(30)
-        self.sock.connect(("127.0.0.1", server.port))
-        path = server.url.split(str(server.port), 1)[1]
-        key = base64.b64encode(os.urandom(16)).decode()
-        request = (
-            f"GET {path}api/events/subscribe HTTP/1.1\r\n"
-            f"Host: 127.0.0.1:{server.port}\r\n"
-            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-            f"Authorization: token {server.token}\r\n\r\n"
-        )
-        self.sock.sendall(request.encode())
-        answer = b""
-        while b"\r\n\r\n" not in answer:
-            chunk = self.sock.recv(1)
-            if not chunk:
-                raise AssertionError(f"handshake refused: {answer!r}")
-            answer += chunk
-        if not answer.startswith(b"HTTP/1.1 101"):
-            raise AssertionError(f"handshake refused: {answer!r}")
+        self.sock = connect_unread(server, "api/events/subscribe")
         self._buffer = b""
 
     def _read(self, count: int) -> bytes:

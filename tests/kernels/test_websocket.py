@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import os
 import socket
 import time
 import uuid
@@ -17,6 +15,7 @@ from websockets.sync.client import connect
 
 from tests.conftest import RunningServer
 from tests.kernels.wsclient import V1, KernelSocket, types
+from tests.raw_websocket import connect_unread
 
 PROTOCOLS = ["v1", "legacy"]
 
@@ -271,25 +270,8 @@ def test_websocket_without_a_valid_token_is_refused(
 
 
 def open_stalled_socket(server: RunningServer, kernel_id: str) -> socket.socket:
-    """A WebSocket handshake on a raw socket with a tiny receive buffer, never read again."""
-    raw = socket.socket()
-    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    raw.connect(("127.0.0.1", server.port))
-    key = base64.b64encode(os.urandom(16)).decode()
-    request = (
-        f"GET /api/kernels/{kernel_id}/channels?session_id=stalled HTTP/1.1\r\n"
-        f"Host: 127.0.0.1:{server.port}\r\n"
-        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-        f"Sec-WebSocket-Protocol: {V1}\r\n"
-        f"Authorization: token {server.token}\r\n\r\n"
-    )
-    raw.sendall(request.encode())
-    response = b""
-    while b"\r\n\r\n" not in response:
-        response += raw.recv(1)
-    assert response.startswith(b"HTTP/1.1 101"), response
-    return raw
+    """A kernel WebSocket (v1 protocol) on a raw socket, never read again."""
+    return connect_unread(server, f"api/kernels/{kernel_id}/channels?session_id=stalled", V1)
 
 
 def test_slow_client_is_dropped_without_slowing_the_others(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
@@ -14,6 +13,7 @@ from modserver_auth.tokens import hash_token
 from websockets.exceptions import InvalidStatus
 
 from tests.conftest import RunningServer
+from tests.raw_websocket import connect_unread
 from tests.terminals.conftest import start_terminals_server
 from tests.terminals.termclient import (
     TermSocket,
@@ -298,24 +298,8 @@ def test_fifty_terminals_created_and_deleted_leave_no_descriptor_or_process(tmp_
 
 
 def open_stalled_socket(server: RunningServer, name: str) -> socket.socket:
-    """A terminal WebSocket handshake on a raw socket with a tiny receive buffer, never read."""
-    raw = socket.socket()
-    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    raw.connect(("127.0.0.1", server.port))
-    key = base64.b64encode(os.urandom(16)).decode()
-    request = (
-        f"GET /terminals/websocket/{name} HTTP/1.1\r\n"
-        f"Host: 127.0.0.1:{server.port}\r\n"
-        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-        f"Authorization: token {server.token}\r\n\r\n"
-    )
-    raw.sendall(request.encode())
-    response = b""
-    while b"\r\n\r\n" not in response:
-        response += raw.recv(1)
-    assert response.startswith(b"HTTP/1.1 101"), response
-    return raw
+    """A terminal WebSocket on a raw socket, never read."""
+    return connect_unread(server, f"terminals/websocket/{name}")
 
 
 def connections(server: RunningServer) -> int:
