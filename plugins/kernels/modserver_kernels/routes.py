@@ -13,7 +13,6 @@ from typing import Any
 from modserver import ServerControl
 from modserver.api.auth import Action
 from modserver.api.contents import ContentsError
-from modserver.api.kernels import KernelNotFound, NoSuchKernelSpec
 from modserver.errors import http_error, json_object
 from modserver.routing import route, websocket_route
 from starlette.requests import Request
@@ -63,8 +62,6 @@ def kernel_routes(
             _check_relative(path)
         try:
             model = await registry().start(name, path)
-        except NoSuchKernelSpec as exc:
-            raise http_error(404, str(exc)) from None
         except ContentsError as exc:  # the contents service refused the kernel's folder
             raise http_error(exc.status, exc.message) from None
         except KernelStartError as exc:
@@ -72,24 +69,18 @@ def kernel_routes(
         location = f"{base_url}api/kernels/{model['id']}"
         return JSONResponse(model, status_code=201, headers={"Location": location})
 
+    # KernelNotFound and NoSuchKernelSpec are RequestErrors: the core answers them as JSON
+    # 404s, so only the errors whose status is decided here are caught.
     async def get_kernel(request: Request) -> Response:
-        try:
-            return JSONResponse(await registry().get(request.path_params["kernel_id"]))
-        except KernelNotFound as exc:
-            raise http_error(404, str(exc)) from None
+        return JSONResponse(await registry().get(request.path_params["kernel_id"]))
 
     async def delete_kernel(request: Request) -> Response:
-        try:
-            await registry().shutdown(request.path_params["kernel_id"])
-        except KernelNotFound as exc:
-            raise http_error(404, str(exc)) from None
+        await registry().shutdown(request.path_params["kernel_id"])
         return Response(status_code=204)
 
     async def interrupt_kernel(request: Request) -> Response:
         try:
             await registry().interrupt(request.path_params["kernel_id"])
-        except KernelNotFound as exc:
-            raise http_error(404, str(exc)) from None
         except KernelBusy as exc:
             raise http_error(409, str(exc)) from None
         return Response(status_code=204)
@@ -97,8 +88,6 @@ def kernel_routes(
     async def restart_kernel(request: Request) -> Response:
         try:
             model = await registry().restart(request.path_params["kernel_id"])
-        except KernelNotFound as exc:
-            raise http_error(404, str(exc)) from None
         except KernelBusy as exc:
             raise http_error(409, str(exc)) from None
         except KernelStartError as exc:

@@ -21,6 +21,7 @@ import anyio
 from anyio.abc import TaskGroup
 from modserver.child_env import child_environment
 from modserver.confined import OutsideRoot, confined_path
+from modserver.errors import RequestError
 
 from modserver_terminals.pty_process import PtyProcess
 from modserver_terminals.settings import TerminalsSettings
@@ -32,8 +33,10 @@ log = logging.getLogger("modserver.terminals")
 TERMINAL_NAME = re.compile(r"^\w{1,64}$", re.ASCII)
 
 
-class TerminalNotFound(LookupError):
-    """No terminal of that name."""
+class TerminalNotFound(RequestError, LookupError):
+    """No terminal of that name; a route answers 404 (the core renders RequestError)."""
+
+    status_code = 404
 
 
 class TerminalRequestError(ValueError):

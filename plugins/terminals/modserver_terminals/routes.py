@@ -18,7 +18,7 @@ from starlette.routing import BaseRoute
 from starlette.websockets import WebSocket
 
 from modserver_terminals.connection import serve_terminal
-from modserver_terminals.manager import TerminalNotFound, TerminalRegistry, TerminalRequestError
+from modserver_terminals.manager import TerminalRegistry, TerminalRequestError
 from modserver_terminals.pty_process import SpawnError
 
 RESOURCE = "terminals"
@@ -49,17 +49,12 @@ def terminal_routes(registry: Callable[[], TerminalRegistry]) -> list[BaseRoute]
         # jupyter_server answers 200 (not 201) with the model.
         return JSONResponse(model)
 
+    # TerminalNotFound is a RequestError: the core answers it as a JSON 404.
     async def get_terminal(request: Request) -> Response:
-        try:
-            return JSONResponse(registry().get(request.path_params["terminal_id"]))
-        except TerminalNotFound as exc:
-            raise http_error(404, str(exc)) from None
+        return JSONResponse(registry().get(request.path_params["terminal_id"]))
 
     async def delete_terminal(request: Request) -> Response:
-        try:
-            await registry().terminate(request.path_params["terminal_id"])
-        except TerminalNotFound as exc:
-            raise http_error(404, str(exc)) from None
+        await registry().terminate(request.path_params["terminal_id"])
         return Response(status_code=204)
 
     async def websocket(websocket: WebSocket) -> None:
