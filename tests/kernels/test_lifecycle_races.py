@@ -124,6 +124,25 @@ def test_concurrent_restarts_join_one_restart(server: RunningServer):
     assert kernel_processes(server, folder) == []
 
 
+def test_a_kernel_that_dies_while_restarting_fails_the_restart_at_once(server: RunningServer):
+    # The server waits up to kernel_info_timeout (600 s here) for a live kernel to answer;
+    # a dead one must not be waited for.
+    kernel_id, folder = start_in(server, "dies", name="hang")
+    (folder / "exit").write_text("")
+    response = server.client().post(f"api/kernels/{kernel_id}/restart")
+    assert response.status_code == 500
+    assert "exited before it answered" in response.json()["message"]
+    (folder / "exit").unlink()
+    # The health watcher then restarts it, and it answers again.
+    client = server.client()
+    wait_for(
+        lambda: client.get(f"api/kernels/{kernel_id}").json()["execution_state"] == "idle",
+        "the kernel to be revived",
+    )
+    assert len(kernel_processes(server, folder)) == 1
+    assert client.delete(f"api/kernels/{kernel_id}").status_code == 204
+
+
 def test_a_hanging_auto_restart_does_not_hide_another_kernels_death(server: RunningServer):
     hanging_id, hanging = start_in(server, "hanging", name="hang")
     other_id, other = start_in(server, "other")

@@ -66,3 +66,13 @@ class SafeKernelManager(AsyncKernelManager):
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         """The kernelspec's command, made safe to run in a folder others may write."""
         return safe_kernel_command(super().format_kernel_cmd(extra_arguments))
+
+    def _close_control_socket(self) -> None:
+        # jupyter_client closes the control socket with a 100 ms linger. A shutdown_request
+        # that a dying kernel never read stays queued meanwhile and, when a restart starts
+        # the new kernel on the same ports, is delivered to *it*: the new kernel exits at
+        # once and the restart waits for an answer that never comes. Drop unsent messages.
+        # (jupyter_client 8.x private method; test_lifecycle_races covers the behaviour.)
+        if self._control_socket is not None:
+            self._control_socket.linger = 0
+        super()._close_control_socket()

@@ -40,6 +40,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("modserver.kernels")
 
+#: Seconds between checks that a restarting kernel's process is still alive.
+_EXIT_POLL_INTERVAL = 0.1
+
 
 class KernelStartError(RuntimeError):
     """A kernel process could not be started, or did not come back from a restart."""
@@ -300,9 +303,7 @@ class KernelRegistry(Kernels):
                 if kernel.stopping:
                     scope.cancel()
                 await kernel.manager.restart_kernel(now=now)
-                answered = await kernel.client.wait_until_answering(
-                    self.settings.kernel_info_timeout
-                )
+                answered, exited = await self._answering_or_exited(kernel)
         finally:
             kernel.restart_scope = None
             kernel.restarting = False
@@ -311,9 +312,36 @@ class KernelRegistry(Kernels):
         await kernel.client.resume()
         if answered:
             kernel.reason = ""
+        elif exited:
+            kernel.reason = "the restarted kernel exited before it answered"
         else:
             kernel.reason = "the restarted kernel did not answer kernel_info_request"
         return answered
+
+    async def _answering_or_exited(self, kernel: RunningKernel) -> tuple[bool, bool]:
+        """Wait until the new process answers, or exits: (answered, exited).
+
+        A kernel that dies while starting fails its restart at once, instead of after
+        ``kernel_info_timeout``; the health watcher then takes over.
+        """
+        exited = False
+        answered = False
+        async with anyio.create_task_group() as group:
+
+            async def watch_process() -> None:
+                nonlocal exited
+                # jupyter_client offers no event for the process's exit: poll it.
+                while await kernel.manager.is_alive():  # noqa: ASYNC110
+                    await anyio.sleep(_EXIT_POLL_INTERVAL)
+                exited = True
+                group.cancel_scope.cancel()
+
+            group.start_soon(watch_process)
+            answered = await kernel.client.wait_until_answering(
+                self.settings.kernel_info_timeout
+            )
+            group.cancel_scope.cancel()
+        return answered, exited and not answered
 
     def _emit(self, action: str, kernel: RunningKernel, done: str) -> None:
         """Emit jupyter_server's kernel action event for an action that succeeded."""
