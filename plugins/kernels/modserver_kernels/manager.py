@@ -337,9 +337,7 @@ class KernelRegistry(Kernels):
                 group.cancel_scope.cancel()
 
             group.start_soon(watch_process)
-            answered = await kernel.client.wait_until_answering(
-                self.settings.kernel_info_timeout
-            )
+            answered = await kernel.client.wait_until_answering(self.settings.kernel_info_timeout)
             group.cancel_scope.cancel()
         return answered, exited and not answered
 
