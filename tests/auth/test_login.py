@@ -187,7 +187,7 @@ def test_cookie_path_and_redirects_follow_base_url(module_servers):
 def test_cookie_secret_is_private_and_rotates_when_password_changes(tmp_path: Path):
     runtime = tmp_path / "runtime"
     args = ("--set", f"auth.password_hash={password_hash(PASSWORD)}")
-    server = start_server(tmp_path, *args, runtime_dir=runtime, token="")
+    server = start_server(tmp_path, *args, runtime_dir=runtime, token="", plugins="auth")
     try:
         client = browser(server)
         login_with_form(client, PASSWORD)
@@ -199,7 +199,9 @@ def test_cookie_secret_is_private_and_rotates_when_password_changes(tmp_path: Pa
     cookies = dict(client.cookies)
 
     # Same password, same port name: the cookie survives a restart.
-    same = start_server(tmp_path, *args, runtime_dir=runtime, token="", port=server.port)
+    same = start_server(
+        tmp_path, *args, runtime_dir=runtime, token="", port=server.port, plugins="auth"
+    )
     try:
         assert browser(same, cookies=cookies).get("api/status").status_code == 200
     finally:
@@ -213,6 +215,7 @@ def test_cookie_secret_is_private_and_rotates_when_password_changes(tmp_path: Pa
         runtime_dir=runtime,
         token="",
         port=server.port,
+        plugins="auth",
     )
     try:
         assert browser(changed, cookies=cookies).get("api/status").status_code == 401

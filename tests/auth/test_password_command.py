@@ -34,7 +34,7 @@ def test_password_command_writes_hash_the_server_accepts(tmp_path: Path):
     stored = tomllib.loads(config.read_text())["auth"]["password_hash"]
     assert stored.startswith("$argon2id$") and "s3cret" not in config.read_text()
 
-    server = start_server(tmp_path, token="")  # reads ./modserver.toml
+    server = start_server(tmp_path, token="", plugins="auth")  # reads ./modserver.toml
     try:
         # A password replaces the random token.
         assert "?token=" not in wait_for_log(server, "open: ")
@@ -59,7 +59,7 @@ def test_password_command_adds_a_user_with_token(tmp_path: Path):
     assert bob["role"] == "editor" and bob["token_hash"].startswith("sha256:")
     assert token not in (tmp_path / "modserver.toml").read_text()
 
-    server = start_server(tmp_path, "--port", "0")
+    server = start_server(tmp_path, "--port", "0", plugins="auth")
     try:
         response = server.client(token=token).get("api/me")
         assert response.json()["identity"]["username"] == "bob", response.text

@@ -100,13 +100,13 @@ def test_token_is_printed_once_and_never_logged_after(server: RunningServer):
 
 
 def test_random_token_per_start_and_old_token_is_refused(tmp_path: Path):
-    first = start_server(tmp_path, token="")
+    first = start_server(tmp_path, token="", plugins="auth")
     try:
         old = printed_token(first)
         assert first.client(token=old).get("api/status").status_code == 200
     finally:
         first.stop()
-    second = start_server(tmp_path, token="")
+    second = start_server(tmp_path, token="", plugins="auth")
     try:
         new = printed_token(second)
         assert new != old and len(new) >= 32
@@ -117,7 +117,9 @@ def test_random_token_per_start_and_old_token_is_refused(tmp_path: Path):
 
 
 def test_token_from_environment_variable(tmp_path: Path):
-    server = start_server(tmp_path, token="", env={"MODSERVER_TOKEN": "env-token-123"})
+    server = start_server(
+        tmp_path, token="", env={"MODSERVER_TOKEN": "env-token-123"}, plugins="auth"
+    )
     try:
         assert server.client(token="env-token-123").get("api/status").status_code == 200
         assert printed_token(server) == "env-token-123"
@@ -130,7 +132,7 @@ def test_token_from_file(tmp_path: Path):
     token_file.write_text("file-token-456\n")
     root = tmp_path / "root"
     root.mkdir()
-    server = start_server(root, "--set", f"auth.token_file={token_file}", token="")
+    server = start_server(root, "--set", f"auth.token_file={token_file}", token="", plugins="auth")
     try:
         assert server.client(token="file-token-456").get("api/status").status_code == 200
         assert server.client(token="file-token-45").get("api/status").status_code == 401
@@ -140,9 +142,15 @@ def test_token_from_file(tmp_path: Path):
 
 def test_unreadable_token_file_stops_startup_naming_the_setting(tmp_path: Path):
     with pytest.raises(AssertionError, match=r"auth.token_file .*missing.txt"):
-        start_server(tmp_path, "--set", f"auth.token_file={tmp_path / 'missing.txt'}", token="")
+        start_server(
+            tmp_path,
+            "--set",
+            f"auth.token_file={tmp_path / 'missing.txt'}",
+            token="",
+            plugins="auth",
+        )
 
 
 def test_empty_token_setting_is_an_error_pointing_at_auth_mode(tmp_path: Path):
     with pytest.raises(AssertionError, match=r"auth.token.*auth.mode = 'none'"):
-        start_server(tmp_path, "--set", "auth.token=", token="")
+        start_server(tmp_path, "--set", "auth.token=", token="", plugins="auth")

@@ -114,10 +114,10 @@ def test_invalid_users_table_stops_startup_naming_the_key(tmp_path):
 
     bad = {"carol": {"role": "admin", "password_hash": password_hash("x")}}
     with pytest.raises(AssertionError, match=r"auth.*users.*carol.*role"):
-        start_server(tmp_path, "--set", f"auth.users={json.dumps(bad)}")
+        start_server(tmp_path, "--set", f"auth.users={json.dumps(bad)}", plugins="auth")
     no_credential = {"dave": {"role": "viewer"}}
     with pytest.raises(AssertionError, match=r"password_hash or token_hash"):
-        start_server(tmp_path, "--set", f"auth.users={json.dumps(no_credential)}")
+        start_server(tmp_path, "--set", f"auth.users={json.dumps(no_credential)}", plugins="auth")
 
 
 def test_refused_writes_leave_the_connection_usable(server: RunningServer):
