@@ -124,6 +124,14 @@ KernelListener = Callable[[KernelMessage], None]
 class Kernels(ABC):
     """Start, stop and talk to kernels."""
 
+    @property
+    def outlive_server(self) -> bool:
+        """True when kernels keep running after the server stops, for the next to adopt.
+
+        Whoever links things to kernel ids (sessions) should then keep those links too.
+        """
+        return False
+
     @abstractmethod
     async def list(self) -> list[KernelModel]:
         """Every running kernel's model.

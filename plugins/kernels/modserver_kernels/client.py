@@ -92,6 +92,8 @@ class KernelClient:
         self._iopub_seen = anyio.Event()
         self._identity = uuid.uuid4().hex.encode()
         self.closed = False
+        #: Set once the kernel has answered the first ``kernel_info_request`` of ``run``.
+        self.answered = anyio.Event()
 
     # -- listeners ------------------------------------------------------------------------
 
@@ -283,7 +285,8 @@ class KernelClient:
                         group.start_soon(link.watch)
                     for channel in CHANNELS:
                         group.start_soon(self._read, channel)
-                    await self.wait_until_answering(ready_timeout)
+                    if await self.wait_until_answering(ready_timeout):
+                        self.answered.set()
                     await self.resume()
             finally:
                 for link in self._links.values():

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
 
@@ -66,6 +67,14 @@ class SafeKernelManager(AsyncKernelManager):
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         """The kernelspec's command, made safe to run in a folder others may write."""
         return safe_kernel_command(super().format_kernel_cmd(extra_arguments))
+
+    def adopt_launch_args(self, launch_args: dict[str, Any]) -> None:
+        """Restart an adopted kernel (one an earlier server started) with ``launch_args``.
+
+        jupyter_client restarts with the arguments of its own ``start_kernel`` call, which
+        never happened for an adopted kernel. (jupyter_client 8.x private attribute.)
+        """
+        self._launch_args = dict(launch_args)
 
     def _close_control_socket(self) -> None:
         # jupyter_client closes the control socket with a 100 ms linger. A shutdown_request

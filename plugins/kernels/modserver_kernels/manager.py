@@ -30,8 +30,10 @@ from modserver.api.kernels import (
     NoSuchKernelSpec,
 )
 from modserver.child_env import child_environment
+from modserver.state_store import StateStore
 
 from modserver_kernels.client import KernelClient, utcnow
+from modserver_kernels.kept import KERNEL_RECORD, adopted_manager, kernel_record, process_alive
 from modserver_kernels.launch import SafeKernelManager
 from modserver_kernels.settings import KernelsSettings
 
@@ -85,6 +87,11 @@ class RunningKernel:
     pending_restart: PendingRestart | None = None
     #: Cancels the restart under way: a shutdown does not wait for a restart to finish.
     restart_scope: anyio.CancelScope | None = None
+    #: The folder it runs in and the caller's extra environment (kept mode records them).
+    cwd: str = ""
+    env: dict[str, str] = field(default_factory=dict)
+    #: Recorded in the state store: in keep mode it outlives this server.
+    kept: bool = False
 
 
 class KernelRegistry(Kernels):
@@ -97,8 +104,11 @@ class KernelRegistry(Kernels):
         contents: Contents | None,
         task_group: TaskGroup,
         events: Events | None = None,
+        store: StateStore | None = None,
     ) -> None:
         self.settings = settings
+        # Where kept kernels are recorded: given in keep mode only.
+        self.store = store
         self.root_dir = root_dir
         self.contents = contents
         self.events = events  # jupyter_server's kernel action events, when a provider is enabled
@@ -142,6 +152,10 @@ class KernelRegistry(Kernels):
     async def get(self, kernel_id: str) -> KernelModel:
         return self.model(self.running(kernel_id))
 
+    @property
+    def outlive_server(self) -> bool:
+        return self.store is not None
+
     def status(self) -> dict[str, Any]:
         """``/api/status`` fields: kernels, connections and the latest kernel activity."""
         live = [k for k in self._kernels.values() if not k.stopping]
@@ -180,15 +194,20 @@ class KernelRegistry(Kernels):
             hold_bytes=self.settings.replay_bytes,
             hold_sessions=self.settings.replay_sessions,
         )
-        kernel = RunningKernel(kernel_id, name, manager, client)
+        kernel = RunningKernel(kernel_id, name, manager, client, cwd=str(cwd), env=dict(env or {}))
         try:
-            await manager.start_kernel(cwd=str(cwd), env=full_env)
+            # Independent in keep mode: no JPY_PARENT_PID, so ipykernel's parent poller does
+            # not end the kernel with this server, and a session of its own.
+            await manager.start_kernel(
+                cwd=str(cwd), env=full_env, independent=self.settings.keep_kernels
+            )
             self._kernels[kernel_id] = kernel
             await self._group.start(
                 client.run,
                 manager.get_connection_info(session=False),
                 self.settings.kernel_info_timeout,
             )
+            await self._remember(kernel)
         except Exception as exc:
             log.exception("Kernel %s (%s) failed to start", kernel_id, name)
             self._kernels.pop(kernel_id, None)
@@ -231,18 +250,114 @@ class KernelRegistry(Kernels):
                     log.exception("kernel %s did not shut down cleanly", kernel.id)
                 finally:
                     self._kernels.pop(kernel.id, None)
+                    await self._forget(kernel)
                     log.info("Kernel shutdown: %s", kernel.id)
         self._emit("shutdown", kernel, "shutdown")
 
     async def shutdown_all(self) -> None:
-        """Stop every kernel at once (server shutdown)."""
+        """Stop every kernel at once (server shutdown); in keep mode, leave kept ones running."""
         for scope in self._watchers:
             scope.cancel()
         async with anyio.create_task_group() as group:
             for kernel in list(self._kernels.values()):
-                if not kernel.stopping:
+                if kernel.stopping:
+                    continue
+                if self.store is not None and kernel.kept:
+                    # Only our sockets close: the next server in keep mode adopts it.
+                    kernel.client.close()
+                    log.info("Kernel kept running: %s", kernel.id)
+                else:
                     group.start_soon(self._stop, kernel, False)
         self._context.destroy(linger=0)
+
+    # -- kept kernels ---------------------------------------------------------------------
+
+    async def _remember(self, kernel: RunningKernel) -> None:
+        """Record the kernel (again: a restart changes its process) in keep mode."""
+        if self.store is None or kernel.stopping:
+            return
+        try:
+            record = await kernel_record(kernel.manager, kernel.name, kernel.cwd, kernel.env)
+            if record is None:
+                log.info("Kernel %s has no local process: it stops with the server", kernel.id)
+            else:
+                await self.store.put(KERNEL_RECORD, kernel.id, record)
+            kernel.kept = record is not None
+        except Exception:
+            # The kernel works all the same; it only will not outlive this server.
+            log.exception("could not record kernel %s", kernel.id)
+            kernel.kept = False
+
+    async def _forget(self, kernel: RunningKernel) -> None:
+        if self.store is None:
+            return
+        try:
+            await self.store.delete(KERNEL_RECORD, kernel.id)
+        except Exception:
+            log.exception("could not forget kernel %s", kernel.id)
+
+    async def adopt_kept(self) -> None:
+        """Take back every kernel an earlier server kept that still answers; forget the rest."""
+        if self.store is None:
+            return
+        records = await self.store.load(KERNEL_RECORD)
+        async with anyio.create_task_group() as group:
+            for kernel_id, record in records.items():
+                group.start_soon(self._adopt, kernel_id, record)
+        if records:
+            log.info("Kept kernels: %d of %d adopted", len(self._kernels), len(records))
+
+    async def _adopt(self, kernel_id: str, record: dict[str, Any]) -> None:
+        client: KernelClient | None = None
+        kernel: RunningKernel | None = None
+        try:
+            pid = record.get("pid")
+            if not isinstance(pid, int) or not process_alive(pid):
+                log.info("Kept kernel %s is gone; forgetting it", kernel_id)
+                await self.store.delete(KERNEL_RECORD, kernel_id)  # type: ignore[union-attr]
+                return
+            manager = adopted_manager(
+                kernel_id, record, self.spec_manager, self._context, self.settings.shutdown_wait
+            )
+            client = KernelClient(
+                kernel_id,
+                self._context,
+                hold_messages=self.settings.replay_messages,
+                hold_bytes=self.settings.replay_bytes,
+                hold_sessions=self.settings.replay_sessions,
+            )
+            kernel = RunningKernel(
+                kernel_id,
+                str(record["name"]),
+                manager,
+                client,
+                cwd=str(record["cwd"]),
+                env=dict(record["env"]),
+                kept=True,
+            )
+            await self._group.start(
+                client.run,
+                manager.get_connection_info(session=False),
+                self.settings.kernel_info_timeout,
+            )
+            with anyio.move_on_after(self.settings.kernel_info_timeout):
+                await client.answered.wait()
+        except Exception:
+            log.exception("Kept kernel %s could not be adopted", kernel_id)
+        if kernel is None or client is None or not client.answered.is_set():
+            if client is not None:
+                client.close()
+                # Not killed: a process that does not answer may not even be that kernel
+                # any more (its pid reused); it is only forgotten.
+                log.warning(
+                    "Kept kernel %s (pid %s) does not answer; forgetting it",
+                    kernel_id,
+                    record.get("pid"),
+                )
+            await self.store.delete(KERNEL_RECORD, kernel_id)  # type: ignore[union-attr]
+            return
+        self._kernels[kernel_id] = kernel
+        log.info("Kernel adopted: %s (%s, pid %s)", kernel_id, kernel.name, record["pid"])
 
     async def interrupt(self, kernel_id: str) -> None:
         kernel = self.running(kernel_id)
@@ -310,6 +425,7 @@ class KernelRegistry(Kernels):
         if kernel.stopping:
             return False
         await kernel.client.resume()
+        await self._remember(kernel)
         if answered:
             kernel.reason = ""
         elif exited:

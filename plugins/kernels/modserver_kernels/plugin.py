@@ -21,6 +21,7 @@ from modserver.openapi import packaged_fragment
 from modserver_kernels.settings import KernelsSettings
 
 if TYPE_CHECKING:
+    from modserver.state_store import StateStore
     from starlette.routing import BaseRoute
 
 
@@ -42,6 +43,7 @@ class KernelsPlugin(Plugin):
             from modserver_kernels.manager import KernelRegistry
 
             settings = context.settings_as(KernelsSettings)
+            store = await _kept_kernels_store(context) if settings.keep_kernels else None
             # Tasks live in the server's task group (a group opened here could not be
             # exited inside the core's shutdown time limit); the registry's own cancel
             # scopes stop them when this plugin stops.
@@ -51,7 +53,10 @@ class KernelsPlugin(Plugin):
                 context.services.get_optional(Contents),
                 context.task_group,
                 context.services.get_optional(Events),
+                store,
             )
+            # Before anyone asks (sessions load theirs next): the kept kernels are back.
+            await registry.adopt_kept()
             context.services.provide(Kernels, registry)
             context.task_group.start_soon(registry.watch_health)
             if settings.cull_idle_timeout > 0:
@@ -60,9 +65,12 @@ class KernelsPlugin(Plugin):
                 with context.keep(registry):
                     yield
             finally:
-                # Every kernel stops with the server: no orphan processes.
+                # Every kernel stops with the server: no orphan processes (in keep mode,
+                # recorded kernels stay for the next server to adopt).
                 with anyio.CancelScope(shield=True):
                     await registry.shutdown_all()
+                    if store is not None:
+                        await store.close()
 
         return lifespan()
 
@@ -98,6 +106,14 @@ class KernelsPlugin(Plugin):
     @hookimpl
     def modserver_openapi(self, context: PluginContext) -> dict[str, Any]:
         return packaged_fragment("modserver_kernels")
+
+
+async def _kept_kernels_store(context: PluginContext) -> StateStore:
+    """The store of kept kernels for this server's root, in the runtime folder."""
+    from modserver.state_store import StateStore, state_store_path
+
+    path = state_store_path(context.core.runtime_dir, context.core.root_dir, "kernels")
+    return await StateStore.open(path)
 
 
 plugin = KernelsPlugin()

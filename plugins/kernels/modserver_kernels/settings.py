@@ -44,6 +44,13 @@ class KernelsSettings(PluginSettings):
     replay_sessions: int = Field(
         8, ge=0, description="Disconnected sessions per kernel whose messages are kept."
     )
+    keep_kernels: bool = Field(
+        False,
+        description=(
+            "Kernels outlive the server (SIGTERM or crash) and the next server on the same "
+            "root adopts them; also the flag --keep-kernels."
+        ),
+    )
     shutdown_wait: float = Field(
         5.0, ge=0, description="Seconds a kernel gets to exit after shutdown_request."
     )

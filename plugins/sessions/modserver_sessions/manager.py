@@ -1,9 +1,11 @@
-"""The session table: which kernel serves which document, kept in memory.
+"""The session table: which kernel serves which document.
 
 A session links a document path (a notebook, a console's pseudo-path...) to a kernel of
-the ``Kernels`` service. Sessions live as long as the server: like jupyter_server's
-default (an in-memory database), nothing is persisted. ``Contents`` is optional: with it,
-kernels start in the document's folder and learn the document's file name.
+the ``Kernels`` service. Sessions live as long as their kernels: kept in memory (like
+jupyter_server's default in-memory database), and also written to this plugin's state
+store when the kernels outlive the server (``Kernels.outlive_server``, keep mode), so the
+next server serves the same sessions. ``Contents`` is optional: with it, kernels start in
+the document's folder and learn the document's file name.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import posixpath
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import anyio
@@ -26,8 +28,12 @@ from modserver.api.sessions import (
     SessionNotFound,
     Sessions,
 )
+from modserver.state_store import StateStore
 
 log = logging.getLogger("modserver.sessions")
+
+#: The store's record kind for sessions.
+SESSION_RECORD = "session"
 
 
 @dataclass
@@ -44,12 +50,71 @@ class SessionRecord:
 class SessionManager(Sessions):
     """The ``Sessions`` service: create, look up, change and delete sessions."""
 
-    def __init__(self, kernels: Kernels, contents: Contents | None) -> None:
+    def __init__(
+        self, kernels: Kernels, contents: Contents | None, store: StateStore | None = None
+    ) -> None:
         self._kernels = kernels
         self._contents = contents
         self._records: dict[str, SessionRecord] = {}
         # Two clients opening the same notebook at once must get one session, not two.
         self._path_locks: dict[str, anyio.Lock] = {}
+        # Persistence (keep mode only): ids changed since the last save, and its waker.
+        self._store = store
+        self._unsaved: set[str] = set()
+        self._save_lock = anyio.Lock()
+        self._wake_saver = anyio.Event()
+        self._saver: anyio.CancelScope | None = None
+
+    # -- persistence ----------------------------------------------------------------------
+
+    async def restore(self) -> None:
+        """Load the sessions an earlier server saved; those whose kernel is gone are dropped."""
+        if self._store is None:
+            return
+        for session_id, data in (await self._store.load(SESSION_RECORD)).items():
+            try:
+                self._records[session_id] = SessionRecord(**data)
+            except TypeError:
+                log.warning("ignoring a malformed saved session %s", session_id)
+                self._changed(session_id)
+        await self.list()  # drops the sessions of kernels that did not survive
+        await self.save()
+        if self._records:
+            log.info("Sessions restored: %d", len(self._records))
+
+    async def keep_saved(self) -> None:
+        """Save changes made outside a request (renames, dropped sessions) as they happen.
+
+        Runs in the server's task group until ``shutdown``.
+        """
+        with anyio.CancelScope() as scope:
+            self._saver = scope
+            while True:
+                await self._wake_saver.wait()
+                self._wake_saver = anyio.Event()
+                await self.save()
+
+    async def save(self) -> None:
+        """Write every changed session to the store (delete the removed ones)."""
+        if self._store is None:
+            return
+        async with self._save_lock:
+            changed, self._unsaved = self._unsaved, set()
+            for session_id in changed:
+                record = self._records.get(session_id)
+                try:
+                    if record is None:
+                        await self._store.delete(SESSION_RECORD, session_id)
+                    else:
+                        await self._store.put(SESSION_RECORD, session_id, asdict(record))
+                except Exception:
+                    # The session works all the same; it only may not outlive the server.
+                    log.exception("could not save session %s", session_id)
+
+    def _changed(self, session_id: str) -> None:
+        if self._store is not None:
+            self._unsaved.add(session_id)
+            self._wake_saver.set()
 
     # -- reading --------------------------------------------------------------------------
 
@@ -93,6 +158,7 @@ class SessionManager(Sessions):
                 record.id,
             )
             self._records.pop(record.id, None)
+            self._changed(record.id)
             return None
         return session_model(record, kernel)
 
@@ -125,6 +191,8 @@ class SessionManager(Sessions):
                 kernel_id = await self._start_kernel(path, name, kernel.name)
             record = SessionRecord(session_id, path, name, type, kernel_id)
             self._records[session_id] = record
+            self._changed(session_id)
+            await self.save()
             return await self.get(session_id)
 
     async def update(
@@ -148,10 +216,13 @@ class SessionManager(Sessions):
         for key in ("path", "name", "type"):
             if key in changes:
                 setattr(record, key, changes[key])
+        self._changed(session_id)
         if new_kernel_id is not None and new_kernel_id != record.kernel_id:
             old_kernel_id = record.kernel_id
             record.kernel_id = new_kernel_id
+            await self.save()
             await self._release_kernel(old_kernel_id)
+        await self.save()
         return await self.get(session_id)
 
     async def delete(self, session_id: str) -> None:
@@ -177,6 +248,8 @@ class SessionManager(Sessions):
             ) from None
         finally:
             self._records.pop(session_id, None)
+            self._changed(session_id)
+            await self.save()
 
     def follow_rename(self, old_path: str, new_path: str) -> None:
         """Keep sessions on a renamed document, or on documents inside a renamed folder."""
@@ -192,9 +265,16 @@ class SessionManager(Sessions):
             if record.name == posixpath.basename(record.path):
                 record.name = posixpath.basename(renamed)
             record.path = renamed
+            self._changed(record.id)
 
     async def shutdown(self) -> None:
-        """Forget every session (the kernels plugin stops the kernels themselves)."""
+        """Forget every session in memory (the kernels plugin stops the kernels themselves).
+
+        Saved sessions stay saved: in keep mode their kernels outlive the server.
+        """
+        if self._saver is not None:
+            self._saver.cancel()
+        await self.save()
         self._records.clear()
 
     # -- kernels --------------------------------------------------------------------------

@@ -34,17 +34,31 @@ class SessionsPlugin(Plugin):
     def modserver_lifespan(self, context: PluginContext) -> AbstractAsyncContextManager[None]:
         @asynccontextmanager
         async def lifespan() -> AsyncIterator[None]:
+            import anyio
+            from modserver.state_store import StateStore, state_store_path
+
             from modserver_sessions.manager import SessionManager
 
-            manager = SessionManager(
-                context.services.get(Kernels), context.services.get_optional(Contents)
-            )
+            kernels = context.services.get(Kernels)
+            store = None
+            if kernels.outlive_server:
+                # The kernels survive a restart: so do the sessions that name them.
+                core = context.core
+                path = state_store_path(core.runtime_dir, core.root_dir, "sessions")
+                store = await StateStore.open(path)
+            manager = SessionManager(kernels, context.services.get_optional(Contents), store)
+            await manager.restore()
             context.services.provide(Sessions, manager)
+            if store is not None:
+                context.task_group.start_soon(manager.keep_saved)
             try:
                 with context.keep(manager):
                     yield
             finally:
-                await manager.shutdown()
+                with anyio.CancelScope(shield=True):
+                    await manager.shutdown()
+                    if store is not None:
+                        await store.close()
 
         return lifespan()
 
