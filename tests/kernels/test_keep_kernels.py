@@ -63,9 +63,7 @@ def output_of(server: RunningServer, kernel_id: str, code: str) -> str:
         messages = ws.run(code)
     finally:
         ws.close()
-    return "".join(
-        m["content"]["text"] for m in messages if m["header"]["msg_type"] == "stream"
-    )
+    return "".join(m["content"]["text"] for m in messages if m["header"]["msg_type"] == "stream")
 
 
 def start_kernel_with_x(server: RunningServer, path: str, kernel_pids: list[int]) -> dict[str, Any]:
@@ -112,8 +110,11 @@ def test_an_adopted_kernel_can_be_restarted_and_shut_down(
     with second.client() as client:
         assert client.post(f"api/kernels/{kernel_id}/restart").status_code == 200
     assert not alive(kernel_pids[0]), "the adopted process was not replaced"
-    pid = int(output_of(second, kernel_id, "import os; print('x' in dir()); print(os.getpid())")
-              .split()[1])
+    fresh, pid_text = output_of(
+        second, kernel_id, "import os; print('x' in dir())\nprint(os.getpid())"
+    ).split()
+    pid = int(pid_text)
+    assert fresh == "False"  # a new process: the kernel's variables are gone
     kernel_pids.append(pid)
     with second.client() as client:
         assert client.delete(f"api/sessions/{session['id']}").status_code == 204

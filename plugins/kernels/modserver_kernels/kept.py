@@ -178,7 +178,7 @@ def adopted_manager(
     )
     provisioner.adopt(record["pid"], record.get("pgid"), manager.get_connection_info())
     manager.provisioner = provisioner
-    manager.adopt_launch_args(
+    manager.mark_adopted(
         {"cwd": record["cwd"], "env": child_environment(record["env"]), "independent": True}
     )
     return manager

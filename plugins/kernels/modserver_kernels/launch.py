@@ -68,13 +68,16 @@ class SafeKernelManager(AsyncKernelManager):
         """The kernelspec's command, made safe to run in a folder others may write."""
         return safe_kernel_command(super().format_kernel_cmd(extra_arguments))
 
-    def adopt_launch_args(self, launch_args: dict[str, Any]) -> None:
-        """Restart an adopted kernel (one an earlier server started) with ``launch_args``.
+    def mark_adopted(self, launch_args: dict[str, Any]) -> None:
+        """Treat the kernel as started by this manager, with ``launch_args``.
 
-        jupyter_client restarts with the arguments of its own ``start_kernel`` call, which
-        never happened for an adopted kernel. (jupyter_client 8.x private attribute.)
+        For a kernel an earlier server started: jupyter_client restarts a kernel with the
+        arguments of its own ``start_kernel`` call, and tracks that a start happened (its
+        restart would otherwise settle the same "ready" future twice and fail).
+        (jupyter_client 8.x private attributes; test_keep_kernels covers the behaviour.)
         """
         self._launch_args = dict(launch_args)
+        self._attempted_start = True
 
     def _close_control_socket(self) -> None:
         # jupyter_client closes the control socket with a 100 ms linger. A shutdown_request
