@@ -73,11 +73,16 @@ class SafeKernelManager(AsyncKernelManager):
 
         For a kernel an earlier server started: jupyter_client restarts a kernel with the
         arguments of its own ``start_kernel`` call, and tracks that a start happened (its
-        restart would otherwise settle the same "ready" future twice and fail).
+        restart would otherwise settle the same "ready" future twice and fail), and it
+        owns the connection file.
         (jupyter_client 8.x private attributes; test_keep_kernels covers the behaviour.)
         """
         self._launch_args = dict(launch_args)
         self._attempted_start = True
+        # The earlier server's connection file is ours now: removed when the kernel stops.
+        self._connection_file_written = bool(self.connection_file) and os.path.exists(
+            self.connection_file
+        )
 
     def _close_control_socket(self) -> None:
         # jupyter_client closes the control socket with a 100 ms linger. A shutdown_request
