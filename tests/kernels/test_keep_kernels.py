@@ -165,3 +165,11 @@ def test_without_keep_mode_kernels_end_with_a_killed_server(
     server.stop(signal.SIGKILL)
     # ipykernel's parent poller sees its server gone and exits.
     wait_for(lambda: not alive(kernel_pids[0]), timeout=30)
+
+
+def test_a_second_keep_mode_server_on_the_same_root_is_refused(
+    root_dir: Path, servers: list[RunningServer]
+) -> None:
+    serve(root_dir, servers, "--keep-kernels")
+    with pytest.raises(AssertionError, match="in use by another modserver"):
+        serve(root_dir, servers, "--keep-kernels")
