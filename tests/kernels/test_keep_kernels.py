@@ -87,8 +87,11 @@ def test_a_kernel_and_its_session_survive_a_server_restart(
 ) -> None:
     first = serve(root_dir, servers, "--keep-kernels")
     session = start_kernel_with_x(first, "notebook.ipynb", kernel_pids)
-    first.stop(sig)
+    code = first.stop(sig)
     assert alive(kernel_pids[0]), "the kernel died with the server"
+    if sig == signal.SIGTERM:
+        assert code == 0
+        assert "\n[E " not in first.log()
 
     second = serve(root_dir, servers, "--keep-kernels")
     [again] = listed(second, "sessions")
@@ -173,3 +176,23 @@ def test_a_second_keep_mode_server_on_the_same_root_is_refused(
     serve(root_dir, servers, "--keep-kernels")
     with pytest.raises(AssertionError, match="in use by another modserver"):
         serve(root_dir, servers, "--keep-kernels")
+
+
+def test_a_renamed_notebook_keeps_its_session_across_a_restart(
+    root_dir: Path, servers: list[RunningServer], kernel_pids: list[int]
+) -> None:
+    (root_dir / "old.ipynb").write_text(
+        '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
+    )
+    first = start_server(root_dir, "--keep-kernels", plugins=PLUGINS + ",contents")
+    servers.append(first)
+    session = start_kernel_with_x(first, "old.ipynb", kernel_pids)
+    with first.client() as client:
+        assert client.patch("api/contents/old.ipynb", json={"path": "new.ipynb"}).status_code == 200
+        wait_for(lambda: client.get(f"api/sessions/{session['id']}").json()["path"] == "new.ipynb")
+    first.stop()
+
+    second = start_server(root_dir, "--keep-kernels", plugins=PLUGINS + ",contents")
+    servers.append(second)
+    [again] = listed(second, "sessions")
+    assert (again["id"], again["path"]) == (session["id"], "new.ipynb")
