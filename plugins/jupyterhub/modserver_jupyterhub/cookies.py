@@ -26,8 +26,19 @@ XSRF_COOKIE = "_xsrf"
 STATE_MAX_AGE = 600
 
 
+#: Set by the hub middleware, outside base_url's mount: this server's URL path prefix.
+PREFIX_SCOPE_KEY = "modserver.jupyterhub.prefix"
+
+
 def prefix_of(conn: HTTPConnection, base_url: str) -> str:
-    """This server's URL path prefix (a host app's mount path included)."""
+    """This server's URL path prefix (a host app's mount path included).
+
+    Inside base_url's mount, ``root_path`` already ends with base_url: the middleware,
+    which runs outside it, records the prefix for the routes.
+    """
+    recorded = conn.scope.get(PREFIX_SCOPE_KEY)
+    if isinstance(recorded, str):
+        return recorded
     return str(conn.scope.get("root_path", "")).rstrip("/") + base_url
 
 

@@ -15,7 +15,7 @@ from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from modserver_jupyterhub.activity import Activity
-from modserver_jupyterhub.cookies import XSRF_COOKIE, prefix_of, set_cookie
+from modserver_jupyterhub.cookies import PREFIX_SCOPE_KEY, XSRF_COOKIE, prefix_of, set_cookie
 
 STATUS_SUFFIX = "api/status"
 
@@ -40,6 +40,7 @@ class HubMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
+        scope[PREFIX_SCOPE_KEY] = prefix_of(HTTPConnection(scope), self.base_url)
         if not scope["path"].endswith(STATUS_SUFFIX):
             self.activity.touch()
         if scope["type"] == "websocket":

@@ -8,6 +8,7 @@ through the hub's OAuth flow, accepts hub tokens and reports activity to the hub
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -91,6 +92,8 @@ class JupyterHubPlugin(Plugin):
 
             settings = context.settings_as(JupyterHubSettings)
             runtime = _runtime(context)
+            # httpx logs every request at INFO: an activity report every few minutes.
+            logging.getLogger("httpx").setLevel(logging.WARNING)
             hub = HubClient(runtime.env, settings.hub_timeout)
             identity = HubIdentity(
                 env=runtime.env,
