@@ -24,6 +24,7 @@ from starlette.routing import BaseRoute, Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from modserver.bodylimit import BodyLimitMiddleware
+from modserver.child_env import hide_from_children
 from modserver.core_routes import core_routes
 from modserver.errors import (
     RequestError,
@@ -172,6 +173,7 @@ def build(raw: RawSettings, installed: Mapping[str, InstalledPlugin] | None = No
     available = dict(installed) if installed is not None else discover()
     plugins = resolve(core.plugins, available, raw.environ)
     core = _apply_core_defaults(raw, plugins, core)
+    hide_from_children(name for p in plugins for name in p.secret_environment)
     # Now that the sections' models are known, read the environment's values as they ask.
     raw.decode({p.name: p.settings for p in plugins if p.settings is not None})
     _check_sections(raw, plugins, available)

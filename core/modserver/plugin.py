@@ -41,6 +41,9 @@ class Plugin:
     variables the plugin reads itself besides its settings section (any other
     ``MODSERVER_<KEY>`` that is no core setting is refused as a typo).
 
+    ``secret_environment`` names other variables holding secrets the plugin reads (a
+    token): no kernel, terminal or other child process receives them.
+
     ``detect`` and ``core_defaults`` let a plugin that belongs to a deployment (JupyterHub
     spawning a single-user server, say) switch itself on from that deployment's environment.
     """
@@ -54,6 +57,7 @@ class Plugin:
     settings: ClassVar[type[BaseModel] | None] = None
     hookspecs: ClassVar[type | ModuleType | None] = None
     environment: ClassVar[tuple[str, ...]] = ()
+    secret_environment: ClassVar[tuple[str, ...]] = ()
 
     def detect(self, environ: Mapping[str, str]) -> bool | None:
         """Whether the process environment ``environ`` calls for this plugin.

@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from tests.jupyterhub.hub import (
@@ -132,6 +133,30 @@ def test_alice_opens_her_lab_through_the_hub_login_and_runs_code(hub: Hub, alice
 
     kernel_id = start_kernel(alice)
     assert execute(hub, alice, kernel_id, "print(6*7)") == "42\n"
+    # The server's hub token (its OAuth client secret) is not handed to user code.
+    seen = execute(hub, alice, kernel_id, "import os; print(sorted(os.environ))")
+    assert "JUPYTERHUB_USER" in seen
+    assert "JUPYTERHUB_API_TOKEN" not in seen and "JPY_API_TOKEN" not in seen
+
+
+def test_cookie_requests_a_foreign_page_could_forge_are_refused(hub: Hub, alice: httpx.Client):
+    # No X-XSRFToken header: a form posted by another site would look like this.
+    response = alice.post("user/alice/api/kernels", json={"name": "python3"})
+    assert response.status_code == 403
+    assert "_xsrf" in response.json()["message"]
+    kernel_id = start_kernel(alice)
+    cookies = "; ".join(
+        f"{c.name}={c.value}" for c in alice.cookies.jar if c.path.startswith("/user/alice")
+    )
+    ws_url = hub.url.replace("http://", "ws://") + f"user/alice/api/kernels/{kernel_id}/channels"
+    with pytest.raises(InvalidStatus) as refused:
+        connect(
+            ws_url,
+            additional_headers={"Cookie": cookies},
+            origin="http://evil.example",  # type: ignore[arg-type]
+            open_timeout=WAIT,
+        )
+    assert refused.value.response.status_code == 403
 
 
 def test_me_is_the_hub_user_with_groups(alice: httpx.Client):
@@ -184,6 +209,25 @@ def test_the_hub_sees_alices_activity(hub: Hub, alice: httpx.Client):
         return latest if latest and latest > before["last_activity"] else None
 
     wait_for("alice's server to report activity", newer)
+
+
+def test_logout_forgets_the_login_and_logs_out_of_the_hub(hub: Hub):
+    carol = login(hub, "carol")
+    try:
+        response = carol.post("hub/api/users/carol/server", headers=hub_xsrf_headers(carol))
+        assert response.status_code in (201, 202), response.text
+        wait_for(
+            "carol's server to be ready",
+            lambda: True if (hub.server("carol") or {}).get("ready") else None,
+        )
+        assert open_lab(carol, "carol").status_code == 200
+        response = carol.get("user/carol/logout", follow_redirects=True)
+        assert response.url.path.startswith("/hub/login")
+        gone = carol.get("user/carol/api/contents", headers={"Accept": "application/json"})
+        assert gone.status_code == 401
+    finally:
+        carol.close()
+        hub.api("DELETE", "users/carol/server")
 
 
 def alive(pid: int) -> bool:

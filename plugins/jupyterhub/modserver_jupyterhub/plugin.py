@@ -68,6 +68,8 @@ class JupyterHubPlugin(Plugin):
     description = "JupyterHub single-user server: hub OAuth login, hub tokens, activity."
     provides = (Identity, Authorizer)
     settings = JupyterHubSettings
+    # The server's OAuth client secret: kernels and terminals get no copy of it.
+    secret_environment = ("JUPYTERHUB_API_TOKEN", "JPY_API_TOKEN")
 
     def detect(self, environ: Mapping[str, str]) -> bool | None:
         """True inside a server JupyterHub spawned, False anywhere else."""
