@@ -111,7 +111,7 @@ c.JupyterHub.spawner_class = "simple"
 c.SimpleLocalProcessSpawner.home_dir_template = "{folder}/home/{{username}}"
 c.Spawner.cmd = [sys.executable, "-m", "modserver.cli", "run"]
 # jupyterhub is not named: it replaces auth because the spawn's environment calls for it.
-c.Spawner.args = ["--plugins", "lab,contents,kernels,sessions,config"]
+c.Spawner.args = ["--plugins", {plugins!r}]
 c.Spawner.environment = {{"MODSERVER_JUPYTERHUB__ACTIVITY_INTERVAL": "1"}}
 c.Spawner.start_timeout = {wait:.0f}
 c.Spawner.http_timeout = {wait:.0f}
@@ -160,8 +160,15 @@ class Hub:
                 os.kill(int(pid_file.read_text().strip()), signal.SIGTERM)
 
 
-def start_hub(folder: Path) -> Hub:
-    """Start JupyterHub in ``folder`` and wait until its API answers."""
+#: The plugins of the spawned servers: enough for the lab (jupyterhub is added by itself).
+LAB_PLUGINS = "lab,contents,kernels,sessions,config"
+
+
+def start_hub(folder: Path, plugins: str = LAB_PLUGINS) -> Hub:
+    """Start JupyterHub in ``folder`` and wait until its API answers.
+
+    Its users' servers run modserver with ``--plugins <plugins>``.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "home").mkdir(exist_ok=True)
     proxy_port = free_port()
@@ -175,6 +182,7 @@ def start_hub(folder: Path) -> Hub:
         password=PASSWORD,
         service_token=service_token,
         wait=WAIT,
+        plugins=plugins,
     )
     (folder / "jupyterhub_config.py").write_text(config)
     env = {**os.environ, "CONFIGPROXY_AUTH_TOKEN": secrets.token_hex(16)}
