@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
@@ -126,6 +127,9 @@ def test_alice_opens_her_lab_through_the_hub_login_and_runs_code(hub: Hub, alice
     assert page.status_code == 200, [str(r.url) for r in [*page.history, page]]
     assert page.url.path == "/user/alice/lab"
     assert "jupyter-config-data" in page.text
+    # JupyterLab's hub extension (Hub Control Panel, Log Out) learns where the hub is.
+    assert re.search(r'"hubUser":\s*"alice"', page.text)
+    assert re.search(r'"hubPrefix":\s*"/hub/"', page.text)
     # The lab came through the hub's OAuth authorization and our callback.
     hops = [str(r.url) for r in page.history]
     assert any("/hub/api/oauth2/authorize" in hop for hop in hops), hops

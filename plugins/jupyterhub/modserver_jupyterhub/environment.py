@@ -51,6 +51,9 @@ class HubEnvironment:
     hub_url: str
     activity_url: str
     service_url: str = ""
+    #: The hub's host for browsers ("" when it shares ours) and its path (``/hub/``).
+    hub_host: str = ""
+    hub_prefix: str = "/hub/"
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> HubEnvironment:
@@ -86,6 +89,8 @@ class HubEnvironment:
             activity_url=environ.get("JUPYTERHUB_ACTIVITY_URL")
             or f"{api_url}/users/{user}/activity",
             service_url=environ.get("JUPYTERHUB_SERVICE_URL", ""),
+            hub_host=environ.get("JUPYTERHUB_HOST", ""),
+            hub_prefix=_slashed(environ.get("JUPYTERHUB_BASE_URL", "/")) + "hub/",
         )
 
     @property

@@ -165,6 +165,20 @@ class JupyterHubPlugin(Plugin):
         ]
 
     @hookimpl
+    def frontend_page_config(
+        self, page_config: dict[str, Any], context: PluginContext
+    ) -> dict[str, Any]:
+        # JupyterLab's hub extension reads these: "Hub Control Panel" and "Log Out" in
+        # the File menu, and the hub's pages when the server has stopped.
+        env = _runtime(context).env
+        return {
+            "hubHost": env.hub_host,
+            "hubPrefix": env.hub_prefix,
+            "hubUser": env.user,
+            "hubServerName": env.server_name,
+        }
+
+    @hookimpl
     def modserver_openapi(self, context: PluginContext) -> dict[str, Any]:
         fragment = packaged_fragment("modserver_jupyterhub")
         # The callback's path is the hub's choice: document it where it really is.
