@@ -1,8 +1,8 @@
 """Activity reports: the hub culls idle servers by the last activity it hears of.
 
-The middleware touches ``Activity`` on every request and WebSocket (``/api/status`` polls
-excepted); kernels' own activity (output while nobody makes requests) counts too when the
-kernels service is enabled. ``report_activity`` runs in the server's task group and posts
+The middleware touches ``Activity`` on every request it answers below 400 and every
+WebSocket it accepts (``/api/status`` polls excepted); kernels' own activity (output while
+nobody makes requests) counts too, from the kernels plugin's ``modserver_status`` answer. ``report_activity`` runs in the server's task group and posts
 the latest moment to the hub at startup and every ``jupyterhub.activity_interval``
 seconds; a hub that does not answer is logged and tried again next time.
 """

@@ -1,5 +1,8 @@
 """The hub middleware: records activity, hands out ``_xsrf``, sends browsers to log in.
 
+Activity is a request answered below 400 or an accepted WebSocket (``/api/status`` polls
+excepted): what the hub's culler should count as use.
+
 A GET without the ``_xsrf`` cookie gets one (JupyterLab copies it into ``X-XSRFToken``).
 A page load answered 401 becomes a redirect to ``login?next=<page>``, which starts the
 hub's OAuth flow; scripts keep the JSON 401.
@@ -41,10 +44,16 @@ class HubMiddleware:
             await self.app(scope, receive, send)
             return
         scope[PREFIX_SCOPE_KEY] = prefix_of(HTTPConnection(scope), self.base_url)
-        if not scope["path"].endswith(STATUS_SUFFIX):
-            self.activity.touch()
+        counts = not scope["path"].endswith(STATUS_SUFFIX)
         if scope["type"] == "websocket":
-            await self.app(scope, receive, send)
+
+            async def send_accepted(message: Message) -> None:
+                # Only a WebSocket the guard let in is someone using the server.
+                if counts and message["type"] == "websocket.accept":
+                    self.activity.touch()
+                await send(message)
+
+            await self.app(scope, receive, send_accepted)
             return
         conn = HTTPConnection(scope)
         is_get = scope["method"] in ("GET", "HEAD")
@@ -57,6 +66,9 @@ class HubMiddleware:
         async def send_wrapper(message: Message) -> None:
             nonlocal redirecting
             if message["type"] == "http.response.start":
+                # Refused requests (anyone may knock) do not keep an idle server alive.
+                if counts and message["status"] < 400:
+                    self.activity.touch()
                 if navigation and message["status"] == 401:
                     redirecting = True
                     message = {"type": "http.response.start", "status": 302, "headers": []}
