@@ -112,7 +112,11 @@ c.SimpleLocalProcessSpawner.home_dir_template = "{folder}/home/{{username}}"
 c.Spawner.cmd = [sys.executable, "-m", "modserver.cli", "run"]
 # jupyterhub is not named: it replaces auth because the spawn's environment calls for it.
 c.Spawner.args = ["--plugins", {plugins!r}]
-c.Spawner.environment = {{"MODSERVER_JUPYTERHUB__ACTIVITY_INTERVAL": "1"}}
+# Report activity and ask the hub about tokens again every second or two, not minutes.
+c.Spawner.environment = {{
+    "MODSERVER_JUPYTERHUB__ACTIVITY_INTERVAL": "1",
+    "MODSERVER_JUPYTERHUB__TOKEN_CHECK_INTERVAL": "2",
+}}
 c.Spawner.start_timeout = {wait:.0f}
 c.Spawner.http_timeout = {wait:.0f}
 """

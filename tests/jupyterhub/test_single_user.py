@@ -185,6 +185,24 @@ def test_a_hub_token_of_alice_is_accepted_in_the_authorization_header(
     assert response.json()["type"] == "directory"
 
 
+def test_a_token_revoked_at_the_hub_stops_working(hub: Hub, alice: httpx.Client):
+    created = json_of(
+        alice.post("hub/api/users/alice/tokens", json={}, headers=hub_xsrf_headers(alice))
+    )
+    headers = {"Authorization": f"token {created['token']}"}
+    contents = f"{hub.url}user/alice/api/contents"
+    assert httpx.get(contents, headers=headers).status_code == 200
+    revoked = alice.delete(
+        f"hub/api/users/alice/tokens/{created['id']}", headers=hub_xsrf_headers(alice)
+    )
+    assert revoked.status_code == 204, revoked.text
+    # The server trusts the hub's answer for jupyterhub.token_check_interval (2 s here).
+    wait_for(
+        "the revoked token to be refused",
+        lambda: True if httpx.get(contents, headers=headers).status_code == 401 else None,
+    )
+
+
 def test_bob_is_refused_alices_server(hub: Hub, alice: httpx.Client):
     bob = login(hub, "bob")
     try:
