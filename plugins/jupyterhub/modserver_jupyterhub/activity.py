@@ -2,9 +2,10 @@
 
 The middleware touches ``Activity`` on every request it answers below 400 and every
 WebSocket it accepts (``/api/status`` polls excepted); kernels' own activity (output while
-nobody makes requests) counts too, from the kernels plugin's ``modserver_status`` answer. ``report_activity`` runs in the server's task group and posts
-the latest moment to the hub at startup and every ``jupyterhub.activity_interval``
-seconds; a hub that does not answer is logged and tried again next time.
+nobody makes requests) counts too, from the kernels plugin's ``modserver_status`` answer.
+``report_activity`` runs in the server's task group and posts the latest moment to the
+hub at startup and every ``jupyterhub.activity_interval`` seconds; a hub that does not
+answer is logged and tried again next time.
 """
 
 from __future__ import annotations
