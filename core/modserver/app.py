@@ -24,6 +24,7 @@ from starlette.routing import BaseRoute, Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from modserver.bodylimit import BodyLimitMiddleware
+from modserver.child_env import hide_from_children
 from modserver.core_routes import core_routes
 from modserver.errors import (
     RequestError,
@@ -170,7 +171,9 @@ def build(raw: RawSettings, installed: Mapping[str, InstalledPlugin] | None = No
     core = validate_core(raw)
     logging.getLogger("modserver").setLevel(core.log_level.upper())
     available = dict(installed) if installed is not None else discover()
-    plugins = resolve(core.plugins, available)
+    plugins = resolve(core.plugins, available, raw.environ)
+    core = _apply_core_defaults(raw, plugins, core)
+    hide_from_children(name for p in plugins for name in p.secret_environment)
     # Now that the sections' models are known, read the environment's values as they ask.
     raw.decode({p.name: p.settings for p in plugins if p.settings is not None})
     _check_sections(raw, plugins, available)
@@ -195,6 +198,24 @@ def build(raw: RawSettings, installed: Mapping[str, InstalledPlugin] | None = No
             server=control,
         )
     return Modserver(core, raw, plugins, contexts, pm, registry, control)
+
+
+def _apply_core_defaults(
+    raw: RawSettings, plugins: list[Plugin], core: CoreSettings
+) -> CoreSettings:
+    """Put the core defaults enabled plugins derive from the environment below every source."""
+    changed = False
+    for plugin in plugins:
+        defaults = dict(plugin.core_defaults(raw.environ))
+        if defaults:
+            origin = f"plugin {plugin.name} (from the environment)"
+            raw.add_defaults(document_layer(defaults, origin))
+            changed = True
+    if not changed:
+        return core
+    core = validate_core(raw)
+    logging.getLogger("modserver").setLevel(core.log_level.upper())
+    return core
 
 
 def _check_sections(

@@ -143,7 +143,7 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     except SettingsError as exc:
         problems.append(f"settings: {exc}")
         selected = None  # which plugins would run is unknown
-    result = survey(selected or [])
+    result = survey(selected or [], os.environ)
     rows = [("NAME", "VERSION", "PROVIDES", "REQUIRES", "ENABLED")]
     for report in result.reports:
         plugin = report.plugin

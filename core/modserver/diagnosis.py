@@ -8,7 +8,7 @@ the selection that ``run`` would start is resolved.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import pluggy
@@ -48,8 +48,11 @@ class Survey:
     selection_problem: str | None
 
 
-def survey(selected: list[str]) -> Survey:
-    """Load and check every installed plugin, then resolve the ``selected`` plugins."""
+def survey(selected: list[str], environ: Mapping[str, str] | None = None) -> Survey:
+    """Load and check every installed plugin, then resolve the ``selected`` plugins.
+
+    An empty ``selected`` is the default selection in the process environment ``environ``.
+    """
     reports = _load_each(installed_entries())
     loaded = [r for r in reports if r.plugin is not None and not r.problems]
     _check_hooks(loaded)
@@ -60,7 +63,7 @@ def survey(selected: list[str]) -> Survey:
     if broken:
         return Survey(reports, set(), f"selected plugins are broken: {', '.join(broken)}")
     try:
-        enabled = {p.name for p in resolve(selected or list(usable), usable)}
+        enabled = {p.name for p in resolve(selected, usable, environ)}
     except PluginError as exc:
         return Survey(reports, set(), str(exc))
     return Survey(reports, enabled, None)

@@ -7,7 +7,7 @@ A plugin is an instance of a ``Plugin`` subclass, published under the entry-poin
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -40,6 +40,12 @@ class Plugin:
     plugin calls and other plugins may implement. ``environment`` names the ``MODSERVER_*``
     variables the plugin reads itself besides its settings section (any other
     ``MODSERVER_<KEY>`` that is no core setting is refused as a typo).
+
+    ``secret_environment`` names other variables holding secrets the plugin reads (a
+    token): no kernel, terminal or other child process receives them.
+
+    ``detect`` and ``core_defaults`` let a plugin that belongs to a deployment (JupyterHub
+    spawning a single-user server, say) switch itself on from that deployment's environment.
     """
 
     name: ClassVar[str] = ""
@@ -51,6 +57,27 @@ class Plugin:
     settings: ClassVar[type[BaseModel] | None] = None
     hookspecs: ClassVar[type | ModuleType | None] = None
     environment: ClassVar[tuple[str, ...]] = ()
+    secret_environment: ClassVar[tuple[str, ...]] = ()
+
+    def detect(self, environ: Mapping[str, str]) -> bool | None:
+        """Whether the process environment ``environ`` calls for this plugin.
+
+        None (the default): no opinion, the plugin is selected like any other. True: the
+        environment asks for it; it is selected by default and takes the place of every
+        plugin without an opinion that provides one of the same services (so ``auth``
+        steps aside for ``jupyterhub`` inside a hub). False: not this environment; it is
+        left out of the default selection and never added as a required provider, but
+        ``--plugins <name>`` still enables it. Pure: no I/O, called before anything starts.
+        """
+        return None
+
+    def core_defaults(self, environ: Mapping[str, str]) -> Mapping[str, Any]:
+        """Defaults for core settings (host, port, base_url, ...) implied by ``environ``.
+
+        Called once the plugin is enabled; the values sit below every other source (the
+        config file, ``MODSERVER_*``, flags), so a user can still override them.
+        """
+        return {}
 
     def __repr__(self) -> str:
         return f"<plugin {self.name} {self.version}>"

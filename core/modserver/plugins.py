@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 
@@ -110,22 +110,54 @@ def load(installed: InstalledPlugin) -> Plugin:
     return plugin
 
 
-def resolve(selected: Iterable[str] | None, installed: dict[str, InstalledPlugin]) -> list[Plugin]:
+def resolve(
+    selected: Iterable[str] | None,
+    installed: dict[str, InstalledPlugin],
+    environ: Mapping[str, str] | None = None,
+) -> list[Plugin]:
     """Return the plugins to run, required providers added, in dependency order.
 
-    ``selected`` None or empty means every installed plugin.
+    ``selected`` None or empty means the default selection: every installed plugin, as
+    ``environ`` (the process environment; default none) sorts them (``Plugin.detect``).
     """
-    names = list(dict.fromkeys(selected or installed))
+    environ = environ or {}
+    names = list(dict.fromkeys(selected or ()))
     unknown = [n for n in names if n not in installed]
     if unknown:
         raise PluginError(
             f"unknown plugin{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; "
             f"installed: {', '.join(installed) or 'none'}"
         )
-    chosen: dict[str, Plugin] = {n: load(installed[n]) for n in names}
+    if names:
+        chosen: dict[str, Plugin] = {n: load(installed[n]) for n in names}
+    else:
+        chosen = _default_selection({n: load(i) for n, i in installed.items()}, environ)
     _check_single_providers(chosen.values())
-    _add_required_providers(chosen, installed)
+    _add_required_providers(chosen, installed, environ)
     return _dependency_order(list(chosen.values()))
+
+
+def _default_selection(plugins: dict[str, Plugin], environ: Mapping[str, str]) -> dict[str, Plugin]:
+    """Every plugin the environment does not rule out; detected ones replace rivals.
+
+    A rival is a plugin without an opinion (``detect`` None) providing a service that a
+    detected plugin (``detect`` True) provides too: inside JupyterHub, ``jupyterhub``
+    replaces ``auth`` as the provider of ``Identity``.
+    """
+    verdicts = {name: plugin.detect(environ) for name, plugin in plugins.items()}
+    detected = [plugins[n] for n, v in verdicts.items() if v is True]
+    chosen = {}
+    for name, plugin in plugins.items():
+        if verdicts[name] is False:
+            continue
+        rivals = [
+            d for d in detected if verdicts[name] is None and set(d.provides) & set(plugin.provides)
+        ]
+        if rivals:
+            log.info("plugin %r replaces %r in this environment", rivals[0].name, name)
+            continue
+        chosen[name] = plugin
+    return chosen
 
 
 def _providers(plugins: Iterable[Plugin]) -> dict[type, list[Plugin]]:
@@ -147,9 +179,13 @@ def _check_single_providers(plugins: Iterable[Plugin]) -> None:
 
 
 def _add_required_providers(
-    chosen: dict[str, Plugin], installed: dict[str, InstalledPlugin]
+    chosen: dict[str, Plugin], installed: dict[str, InstalledPlugin], environ: Mapping[str, str]
 ) -> None:
-    """Add, one at a time, the installed plugin that provides a missing required service."""
+    """Add, one at a time, the installed plugin that provides a missing required service.
+
+    Plugins the environment rules out (``detect`` False) are never added; when some
+    candidates are detected (True), only those are considered.
+    """
     candidates: dict[str, Plugin] | None = None
     while True:
         missing = _first_missing(chosen.values())
@@ -159,9 +195,10 @@ def _add_required_providers(
         if candidates is None:
             # Import the remaining plugins only when something is missing.
             candidates = {n: load(i) for n, i in installed.items() if n not in chosen}
-        providers = [
-            p for n, p in candidates.items() if n not in chosen and interface in p.provides
-        ]
+        providers = _preferred(
+            [p for n, p in candidates.items() if n not in chosen and interface in p.provides],
+            environ,
+        )
         if not providers:
             raise PluginError(
                 f"plugin {requirer.name!r} requires service {interface.__name__}, but no "
@@ -183,6 +220,13 @@ def _add_required_providers(
         )
         chosen[provider.name] = provider
         _check_single_providers(chosen.values())
+
+
+def _preferred(providers: list[Plugin], environ: Mapping[str, str]) -> list[Plugin]:
+    """The providers this environment allows, only the detected ones if there are any."""
+    verdicts = [(p, p.detect(environ)) for p in providers]
+    detected = [p for p, verdict in verdicts if verdict is True]
+    return detected or [p for p, verdict in verdicts if verdict is None]
 
 
 def _first_missing(plugins: Iterable[Plugin]) -> tuple[Plugin, type] | None:

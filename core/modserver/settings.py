@@ -157,11 +157,20 @@ class RawSettings:
     #: field for each, or pydantic-settings would skip their variables without a word.
     env_sections: set[str] = field(default_factory=set)
     schema: type[CoreSettings] = CoreSettings
+    #: The process environment the settings were gathered from (plugins' ``detect``).
+    environ: dict[str, str] = field(default_factory=dict)
 
     def add(self, layer: Layer) -> None:
         """Add a source above all others."""
         self.layers.append(layer)
         self._merge(layer)
+
+    def add_defaults(self, layer: Layer) -> None:
+        """Add a source below all others (defaults an enabled plugin derives)."""
+        self.layers.insert(0, layer)
+        self.values, self.origins = {}, {}
+        for each in self.layers:
+            self._merge(each)
 
     def set(self, section: str, key: str, value: Any, origin: str) -> None:
         """Set one value above all sources."""
@@ -390,6 +399,7 @@ def gather(
     if path is not None:
         raw.add(toml_layer(path))
     environ = dict(os.environ if env is None else env)
+    raw.environ = environ
     raw.env_sections, raw.unclaimed_env = _scan_environment(environ)
     raw.schema = settings_schema({}, raw.env_sections)
     raw.add(environment_layer(environ))

@@ -40,6 +40,22 @@ cycle_a = make("cycle_a", provides=(Gamma,), requires=(Beta,))
 cycle_b = make("cycle_b", provides=(Beta,), requires=(Gamma,))
 optional_user = make("optional_user", optional=(Alpha,))
 misnamed = make("something_else")
+
+
+class _DeploymentAlpha(Plugin):
+    """Provides Alpha where SAMPLE_DEPLOYMENT is set, and defaults base_url there."""
+
+    name = "deployment_alpha"
+    provides = (Alpha,)
+
+    def detect(self, environ):  # type: ignore[no-untyped-def]
+        return bool(environ.get("SAMPLE_DEPLOYMENT"))
+
+    def core_defaults(self, environ):  # type: ignore[no-untyped-def]
+        return {"base_url": environ["SAMPLE_DEPLOYMENT"]}
+
+
+deployment_alpha = _DeploymentAlpha()
 not_a_plugin = object()
 
 

@@ -163,3 +163,36 @@ def test_every_plugin_contributes_to_the_startup_url_in_dependency_order(tmp_pat
     # The token from auth survives the path the next plugin adds, and each plugin sees
     # its own context.
     assert anyio.run(started_url) == "http://127.0.0.1:8888/tree?token=secret"
+
+
+def test_a_plugin_the_environment_calls_for_replaces_the_usual_provider():
+    found = installed("alpha", "beta", "deployment_alpha")
+    inside = resolve([], found, {"SAMPLE_DEPLOYMENT": "/user/alice/"})
+    assert names(inside) == ["deployment_alpha", "beta"]
+    assert names(resolve([], found, {})) == ["alpha", "beta"]
+
+
+def test_a_required_provider_is_chosen_by_the_environment():
+    found = installed("alpha", "beta", "deployment_alpha")
+    assert names(resolve(["beta"], found, {"SAMPLE_DEPLOYMENT": "/x/"})) == [
+        "deployment_alpha",
+        "beta",
+    ]
+    assert names(resolve(["beta"], found, {})) == ["alpha", "beta"]
+
+
+def test_a_plugin_named_in_the_selection_runs_whatever_the_environment():
+    found = installed("alpha", "deployment_alpha")
+    assert names(resolve(["deployment_alpha"], found, {})) == ["deployment_alpha"]
+
+
+def test_an_enabled_plugin_sets_core_defaults_below_every_other_source(tmp_path):
+    found = installed("deployment_alpha")
+    env = {"SAMPLE_DEPLOYMENT": "/user/alice/"}
+    server = build(gather(env=env, cli={"root_dir": str(tmp_path)}), found)
+    assert server.settings.base_url == "/user/alice/"
+    assert "deployment_alpha" in server.raw_settings.origin("core", "base_url")
+    overridden = gather(
+        env={**env, "MODSERVER_BASE_URL": "/mine/"}, cli={"root_dir": str(tmp_path)}
+    )
+    assert build(overridden, found).settings.base_url == "/mine/"
