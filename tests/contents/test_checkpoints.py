@@ -39,9 +39,12 @@ def test_restoring_or_deleting_a_missing_checkpoint_is_404(client: httpx.Client,
     assert (disk / "a.txt").read_text() == "x"
 
 
-def test_checkpoints_of_a_missing_file_are_404(client: httpx.Client, folder) -> None:
+def test_a_missing_file_cannot_be_checkpointed_and_lists_none(client: httpx.Client, folder) -> None:
     api, _ = folder
     assert client.post(f"api/contents/{api}/none.txt/checkpoints").status_code == 404
+    # As jupyter_server: JupyterLab lists them for a notebook it has just renamed.
+    listed = client.get(f"api/contents/{api}/none.txt/checkpoints")
+    assert listed.status_code == 200 and listed.json() == []
 
 
 def test_deleting_a_file_deletes_its_checkpoint(client: httpx.Client, folder) -> None:

@@ -522,8 +522,12 @@ class FileStore:
         return self.checkpoints.create(disk_path, api_path)
 
     def list_checkpoints(self, path: str) -> list[dict[str, str]]:
-        """The checkpoints of ``path``."""
-        return self.checkpoints.list(self._checkpointed(path)[1])
+        """The checkpoints of ``path``: none for a file that does not exist (yet).
+
+        JupyterLab asks right after renaming a new notebook on its first save, and may ask
+        for the old name; jupyter_server answers ``[]`` there, not 404.
+        """
+        return self.checkpoints.list(self._visible(path)[1])
 
     def restore_checkpoint(self, path: str, checkpoint_id: str) -> None:
         """Restore ``path`` from checkpoint ``checkpoint_id``."""
