@@ -49,7 +49,10 @@ async def run_plugins(
                     await _start_one(stack, pm, plugin, context, shutdown_timeout)
                     _check_provided(plugin, context)
                 on_started()
-                task_group.start_soon(_warm_up, plugins)
+                # Side by side: a short warm-up is not queued behind a long one.
+                for plugin, context in plugins:
+                    for prepare in context._warm_ups:
+                        task_group.start_soon(_warm_up, plugin, prepare)
                 yield
         finally:
             # Background tasks end with the plugins that started them.
@@ -58,17 +61,15 @@ async def run_plugins(
                 context._task_group = None
 
 
-async def _warm_up(plugins: list[tuple[Plugin, PluginContext]]) -> None:
-    """Run every ``context.warm_up`` preparation, in plugin order, off the event loop."""
-    for plugin, context in plugins:
-        for prepare in context._warm_ups:
-            try:
-                # Abandoned when the server stops: a stop never waits for an import.
-                await anyio.to_thread.run_sync(prepare, abandon_on_cancel=True)
-            except Exception:
-                log.exception("plugin %s failed to warm up; it prepares on first use", plugin.name)
-            else:
-                log.debug("plugin %s warmed up (%s)", plugin.name, _name(prepare))
+async def _warm_up(plugin: Plugin, prepare: Callable[[], object]) -> None:
+    """Run one ``context.warm_up`` preparation off the event loop; log a failure."""
+    try:
+        # Abandoned when the server stops: a stop never waits for an import.
+        await anyio.to_thread.run_sync(prepare, abandon_on_cancel=True)
+    except Exception:
+        log.exception("plugin %s failed to warm up; it prepares on first use", plugin.name)
+    else:
+        log.debug("plugin %s warmed up (%s)", plugin.name, _name(prepare))
 
 
 def _name(prepare: Callable[[], object]) -> str:

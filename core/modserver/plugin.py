@@ -164,7 +164,7 @@ class PluginContext:
 
         For costly preparation that startup need not wait for but a first request should
         not pay: importing a big library, compiling schemas. Call it from the lifespan
-        before its ``yield``. Warm-ups run one after another in plugin order, after the
+        before its ``yield``. Warm-ups run side by side, each in its own thread, once the
         server is ready; an error is logged, and a warm-up still running at shutdown is
         abandoned (its thread finishes on its own), so it never delays or fails a stop.
         ``prepare`` must be safe to run while requests are served (use a lock or an
