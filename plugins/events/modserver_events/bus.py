@@ -83,7 +83,11 @@ class EventBus(Events):
         self._listeners.clear()
 
     def register_schema(self, schema: Mapping[str, Any] | Path) -> str:
-        """Register a schema (dict or YAML/JSON file); returns its ``$id`` (see ``Events``)."""
+        """Register a schema (dict or YAML/JSON file); returns its ``$id`` (see ``Events``).
+
+        It is checked at once, so the first call may wait for jupyter_events' import
+        (``prepare``) when the warm-up has not made the logger yet.
+        """
         loaded = load_schema(schema) if isinstance(schema, Path) else dict(schema)
         logger = self.prepare()
         try:
