@@ -64,6 +64,7 @@ from modserver.settings import (
     validate_section,
 )
 from modserver.version import __version__
+from modserver.websocket_compression import adapt_hypercorn, compression_policy, mark_scope
 
 log = logging.getLogger("modserver")
 
@@ -149,17 +150,22 @@ def _iso(moment: datetime) -> str:
 
 
 class _ScopeMiddleware:
-    """Outermost: lets guarded routes find the services, and records API activity."""
+    """Outermost: lets guarded routes find the services, records API activity, and says
+    whether a WebSocket may be compressed (see ``websocket_compression``)."""
 
     def __init__(self, app: ASGIApp, server: Modserver) -> None:
         self.app = app
         self.server = server
+        settings = server.settings
+        self.may_compress = compression_policy(settings.base_url, settings.websocket_compression)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket"):
             scope[SERVICES_SCOPE_KEY] = self.server.services
             if not scope["path"].endswith(STATUS_PATH):
                 self.server.last_activity = utcnow()
+            if scope["type"] == "websocket":
+                mark_scope(scope, self.may_compress(scope))
         await self.app(scope, receive, send)
 
 
@@ -261,6 +267,7 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
 
 def assemble(server: Modserver, *, manage_lifespan: bool = True) -> Starlette:
     """Compose the Starlette app of an already built server."""
+    adapt_hypercorn()  # so that hypercorn honours websocket_compression (a no-op elsewhere)
     routes = _collect_routes(server)
     if server.settings.base_url != "/":
         routes = [Mount(server.settings.base_url.rstrip("/"), routes=routes)]

@@ -42,18 +42,38 @@ async def run_plugins(
     async with anyio.create_task_group() as task_group:
         for _, context in plugins:
             context._task_group = task_group
+            context._warm_ups.clear()  # each lifespan asks again
         try:
             async with AsyncExitStack() as stack:
                 for plugin, context in plugins:
                     await _start_one(stack, pm, plugin, context, shutdown_timeout)
                     _check_provided(plugin, context)
                 on_started()
+                # Side by side: a short warm-up is not queued behind a long one.
+                for plugin, context in plugins:
+                    for prepare in context._warm_ups:
+                        task_group.start_soon(_warm_up, plugin, prepare)
                 yield
         finally:
             # Background tasks end with the plugins that started them.
             task_group.cancel_scope.cancel()
             for _, context in plugins:
                 context._task_group = None
+
+
+async def _warm_up(plugin: Plugin, prepare: Callable[[], object]) -> None:
+    """Run one ``context.warm_up`` preparation off the event loop; log a failure."""
+    try:
+        # Abandoned when the server stops: a stop never waits for an import.
+        await anyio.to_thread.run_sync(prepare, abandon_on_cancel=True)
+    except Exception:
+        log.exception("plugin %s failed to warm up; it prepares on first use", plugin.name)
+    else:
+        log.debug("plugin %s warmed up (%s)", plugin.name, _name(prepare))
+
+
+def _name(prepare: Callable[[], object]) -> str:
+    return getattr(prepare, "__qualname__", repr(prepare))
 
 
 def _check_provided(plugin: Plugin, context: PluginContext) -> None:

@@ -145,6 +145,7 @@ class PluginContext:
     _task_group: TaskGroup | None = field(default=None, repr=False)
     state: dict[str, Any] = field(default_factory=dict)
     _running: dict[type, object] = field(default_factory=dict, repr=False)
+    _warm_ups: list[Callable[[], object]] = field(default_factory=list, repr=False)
 
     def settings_as(self, model: type[SettingsT]) -> SettingsT:
         """Return this plugin's settings section, typed as ``model``."""
@@ -184,6 +185,19 @@ class PluginContext:
     def running_or_none(self, kind: type[T]) -> T | None:
         """This app's running ``kind`` object, or None when the plugin is not running."""
         return cast("T | None", self._running.get(kind))
+
+    def warm_up(self, prepare: Callable[[], object]) -> None:
+        """Run ``prepare`` in a worker thread once every plugin has started.
+
+        For costly preparation that startup need not wait for but a first request should
+        not pay: importing a big library, compiling schemas. Call it from the lifespan
+        before its ``yield``. Warm-ups run side by side, each in its own thread, once the
+        server is ready; an error is logged, and a warm-up still running at shutdown is
+        abandoned (its thread finishes on its own), so it never delays or fails a stop.
+        ``prepare`` must be safe to run while requests are served (use a lock or an
+        idempotent cache), since a request may need the same thing first.
+        """
+        self._warm_ups.append(prepare)
 
     @property
     def task_group(self) -> TaskGroup:

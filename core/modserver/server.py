@@ -115,7 +115,7 @@ async def serve(server: Modserver, app: Starlette) -> None:
                     open_url = server.open_url(root_url)
                     _announce(server, root_url, open_url, port)
                     try:
-                        await hypercorn_serve(app, config, shutdown_trigger=shutdown.wait)  # type: ignore[arg-type]
+                        await _serve_in_own_task(app, config, shutdown)
                     finally:
                         remove_runtime_file(settings.runtime_dir)
                     log.info("shutting down plugins")
@@ -123,6 +123,24 @@ async def serve(server: Modserver, app: Starlette) -> None:
                 tg.cancel_scope.cancel()
     finally:
         sock.close()
+
+
+async def _serve_in_own_task(app: Starlette, config: Config, shutdown: anyio.Event) -> None:
+    """Run hypercorn in a task of its own until ``shutdown`` is set.
+
+    hypercorn (0.18, Python 3.11) returns with a cancellation request still pending on the
+    task that ran it (``task.cancelling() == 1``: its shutdown aborts an
+    ``asyncio.TaskGroup``, which cancels the parent task). Left on this task, that request
+    made the plugins' task group re-raise CancelledError at stop, and ``modserver run``
+    exit 1, whenever a background task was still running
+    (tests/core/test_server.py). A throw-away task absorbs it instead.
+    """
+
+    async def serve_until_shutdown() -> None:
+        await hypercorn_serve(app, config, shutdown_trigger=shutdown.wait)  # type: ignore[arg-type]
+
+    async with anyio.create_task_group() as serving:
+        serving.start_soon(serve_until_shutdown)
 
 
 def _announce(server: Modserver, root_url: str, open_url: str, port: int) -> None:

@@ -67,7 +67,7 @@ class CoreSettings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error", "critical"] = Field(
         "info", description="Least severe messages logged."
     )
-    # NoDecode: the environment may give a comma list as well as JSON (see _split_plugins).
+    # NoDecode: the environment may give a comma list as well as JSON (see _split_list).
     plugins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Plugins to enable, a comma list (default: every installed plugin).",
@@ -77,6 +77,14 @@ class CoreSettings(BaseSettings):
         0.0,
         ge=0,
         description="Seconds between WebSocket pings (0: none; TCP keepalive finds dead peers).",
+    )
+    # NoDecode: a comma list from the environment or a flag, as for plugins.
+    websocket_compression: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Route families (path prefixes under base_url, e.g. api/terminals; / for all) "
+            "whose WebSockets may negotiate permessage-deflate; none by default."
+        ),
     )
     max_body_size: int = Field(
         512 * 1024 * 1024,
@@ -95,9 +103,9 @@ class CoreSettings(BaseSettings):
             raise ValueError("must be a URL path such as /jupyter/")
         return "/" + value.strip("/") + "/" if value.strip("/") else "/"
 
-    @field_validator("plugins", mode="before")
+    @field_validator("plugins", "websocket_compression", mode="before")
     @classmethod
-    def _split_plugins(cls, value: Any) -> Any:
+    def _split_list(cls, value: Any) -> Any:
         if isinstance(value, str) and value.strip().startswith("["):
             return json.loads(value)  # a JSON list, as for any list setting
         if isinstance(value, str):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 import nbformat
+import pytest
 from nbformat.v4 import new_notebook
 
 
@@ -66,6 +67,43 @@ def test_unchanged_files_answer_304(client: httpx.Client, folder) -> None:
         f"files/{api}/a.txt", headers={"If-Modified-Since": first.headers["Last-Modified"]}
     )
     assert again.status_code == 304
+
+
+def test_a_file_revalidates_by_etag_until_it_changes(client: httpx.Client, folder) -> None:
+    api, disk = folder
+    (disk / "e.txt").write_text("one")
+    first = client.get(f"files/{api}/e.txt")
+    etag = first.headers["ETag"]
+    again = client.get(f"files/{api}/e.txt", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.headers["ETag"] == etag
+    (disk / "e.txt").write_text("two!")
+    changed = client.get(f"files/{api}/e.txt", headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+    assert changed.text == "two!"
+    assert changed.headers["ETag"] != etag
+
+
+@pytest.mark.parametrize("size", [1024, 2 * 1024 * 1024], ids=["small", "large"])
+def test_a_range_request_gets_those_bytes(client: httpx.Client, folder, size: int) -> None:
+    api, disk = folder
+    data = bytes(range(256)) * (size // 256)
+    (disk / "r.bin").write_bytes(data)
+    whole = client.get(f"files/{api}/r.bin")
+    assert whole.headers["Accept-Ranges"] == "bytes"
+    part = client.get(f"files/{api}/r.bin", headers={"Range": "bytes=10-19"})
+    assert part.status_code == 206
+    assert part.content == data[10:20]
+    assert part.headers["Content-Range"] == f"bytes 10-19/{len(data)}"
+    assert part.headers["ETag"] == whole.headers["ETag"]
+    tail = client.get(f"files/{api}/r.bin", headers={"Range": "bytes=-5"})
+    assert tail.content == data[-5:]
+    beyond = client.get(f"files/{api}/r.bin", headers={"Range": f"bytes={len(data) + 10}-"})
+    assert beyond.status_code == 416
+    # A stale copy's If-Range gets the whole, current file.
+    stale = client.get(f"files/{api}/r.bin", headers={"Range": "bytes=0-1", "If-Range": '"stale"'})
+    assert stale.status_code == 200
+    assert stale.content == data
 
 
 def test_folders_and_missing_files_are_404(client: httpx.Client, folder) -> None:

@@ -99,3 +99,14 @@ def test_validation_agrees_with_nbformat() -> None:
             pass
         else:
             raise AssertionError(f"nbformat accepts {where}")
+
+
+def test_the_fast_checks_use_the_schema_nbformat_validates_with() -> None:
+    """The fast path reads nbformat's schema files without importing nbformat (which
+    imports jsonschema): it must see the same current version and the same schemas."""
+    from nbformat.validator import get_validator
+
+    assert notebooks._current_minor() == nbformat.current_nbformat_minor
+    for minor in range(nbformat.current_nbformat_minor + 1):
+        validator = get_validator(version=4, version_minor=minor)  # type: ignore[no-untyped-call]
+        assert notebooks._schema(minor) == validator._schema

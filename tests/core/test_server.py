@@ -10,6 +10,8 @@ import socket
 import stat
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -173,6 +175,29 @@ def test_sigterm_stops_gracefully_and_removes_runtime_file(server_factory, tmp_p
     assert server.stop(signal.SIGTERM) == 0
     assert not list(runtime.glob("modserver-*.json"))
     assert trace.read_text().splitlines() == ["start hello", "stop hello"]
+
+
+def test_a_stop_during_background_thread_work_exits_0(server_factory, tmp_path: Path):
+    """A warm-up and a task-group task both inside a worker thread when SIGTERM comes."""
+    busy = tmp_path / "busy"
+    trace = tmp_path / "trace.txt"
+    server = server_factory(
+        "--set", f"hello.busy_until={busy}", "--set", f"hello.trace_file={trace}", plugins="hello"
+    )
+    wait_until(lambda: Path(f"{busy}.warming").exists() and Path(f"{busy}.working").exists())
+    server.proc.send_signal(signal.SIGTERM)
+    # The plugins stop while both threads still work; then the work ends by itself.
+    wait_until(lambda: "stop hello" in trace.read_text())
+    busy.touch()
+    assert server.proc.wait(30) == 0, server.log()
+    assert "Traceback" not in server.log()
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.02)
 
 
 def test_sigint_also_stops_gracefully(server_factory):

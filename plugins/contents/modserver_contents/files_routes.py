@@ -3,12 +3,16 @@
 Served with a CSP sandbox so HTML or SVG from the folder cannot script the server's
 origin, and as an attachment for notebooks or when ``?download`` is given. Small files
 are read in the same worker-thread call that checks the path (batched with other
-requests' short calls); large ones stream.
+requests' short calls); large ones stream (starlette's ``FileResponse``: sendfile where
+the server has it). Every answer carries ``ETag`` and ``Last-Modified``, so revalidation
+is a 304 (``If-None-Match``, else ``If-Modified-Since``); ``Range`` requests are answered
+by ``FileResponse``, which implements them (206, multipart ranges, 416, ``If-Range``).
 """
 
 from __future__ import annotations
 
 import mimetypes
+import os
 from collections.abc import Callable
 from email.utils import formatdate, parsedate_to_datetime
 from functools import lru_cache
@@ -40,12 +44,22 @@ def content_type(name: str) -> str:
     return "text/plain; charset=UTF-8" if mime == "text/plain" else mime
 
 
-def _not_modified(request: Request, mtime: float) -> bool:
+def entity_tag(info: os.stat_result) -> str:
+    """A strong validator from the file's modification time (ns) and size: no hashing."""
+    return f'"{info.st_mtime_ns:x}-{info.st_size:x}"'
+
+
+def _not_modified(request: Request, info: os.stat_result, etag: str) -> bool:
+    """True when the client's copy is current (If-None-Match wins over If-Modified-Since)."""
+    match = request.headers.get("if-none-match")
+    if match is not None:
+        tags = {tag.strip().removeprefix("W/") for tag in match.split(",")}
+        return "*" in tags or etag in tags
     since = request.headers.get("if-modified-since")
     if not since:
         return False
     try:
-        return int(mtime) <= parsedate_to_datetime(since).timestamp()
+        return int(info.st_mtime) <= parsedate_to_datetime(since).timestamp()
     except (TypeError, ValueError):
         return False
 
@@ -65,21 +79,24 @@ def files_routes(service: Callable[[], LocalContents]) -> list[BaseRoute]:
         except ContentsError as exc:
             raise http_error(exc.status, exc.message) from None
         name = api_path.rsplit("/", 1)[-1]
+        etag = entity_tag(info)
         headers = {
             "Content-Type": content_type(name),
             "Content-Security-Policy": SANDBOX_CSP,
             # Browsers must not second-guess the type (an upload sniffed as HTML).
             "X-Content-Type-Options": "nosniff",
             "Last-Modified": _http_date(info.st_mtime),
+            "ETag": etag,
+            "Accept-Ranges": "bytes",
         }
         query = request.query_params if request.scope["query_string"] else {}
         if "v" not in query:
             headers["Cache-Control"] = "no-cache"  # revalidate; 304s keep it cheap
         if name.endswith(".ipynb") or "download" in query:
             headers["Content-Disposition"] = f"attachment; filename*=utf-8''{quote(name)}"
-        if _not_modified(request, info.st_mtime):
+        if _not_modified(request, info, etag):
             return Response(status_code=304, headers=headers)
-        if data is None:
+        if data is None or "range" in request.headers:
             return FileResponse(disk_path, stat_result=info, headers=headers)
         headers["Content-Length"] = str(len(data))
         body = b"" if request.method == "HEAD" else data

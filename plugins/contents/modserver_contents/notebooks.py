@@ -9,12 +9,14 @@ into lists of lines, transient keys (trust marks, signature) left out.
 
 from __future__ import annotations
 
-import copy
 import functools
+import importlib.util
 import json
 import re
 import secrets
+import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -85,10 +87,58 @@ def _validator(minor: int) -> Any:
     return get_validator(version=4, version_minor=minor)  # type: ignore[no-untyped-call]
 
 
+# Importing nbformat imports jsonschema (~0.5 s, most of it building an IRI grammar), so
+# the fast path reads nbformat's schema files itself and compiles them with fastjsonschema;
+# nbformat is imported only for what it alone does (old formats, repairs, error wording).
+_SCHEMA_FILE = re.compile(r"nbformat\.v4\.(\d+)\.schema\.json")
+
+
+@functools.cache
+def _schema_files() -> dict[int, Path]:
+    """nbformat's v4 schema file per minor version, found without importing nbformat."""
+    spec = importlib.util.find_spec("nbformat")
+    folders = list(spec.submodule_search_locations or []) if spec is not None else []
+    files: dict[int, Path] = {}
+    for folder in folders:
+        for path in (Path(folder) / "v4").glob("nbformat.v4.*.schema.json"):
+            match = _SCHEMA_FILE.fullmatch(path.name)
+            if match:
+                files[int(match.group(1))] = path
+    return files
+
+
+@functools.cache
 def _current_minor() -> int:
+    """nbformat's current v4 minor: it ships one schema file per minor, up to the current."""
+    files = _schema_files()
+    if files:
+        return max(files)
     import nbformat
 
     return int(nbformat.current_nbformat_minor)
+
+
+def _schema(minor: int) -> dict[str, Any] | None:
+    """The v4.minor schema exactly as nbformat's validator loads it (None: ask nbformat)."""
+    path = _schema_files().get(minor)
+    if path is None or minor > _current_minor():
+        return None  # nbformat relaxes the newest schema for future minors
+    loaded = json.loads(path.read_text(encoding="utf-8"))
+    return loaded if isinstance(loaded, dict) else None
+
+
+_compiling = threading.Lock()
+
+
+def compile_checks() -> None:
+    """Compile the current schema's checks (~0.05 s), so the first notebook opened does
+    not wait for it (the plugin does it in the background while the server starts)."""
+    _dispatching_validator(_current_minor())
+
+
+def import_nbformat() -> None:
+    """Import nbformat (new notebooks, old formats, repairs): the plugin's warm-up."""
+    importlib.import_module("nbformat")
 
 
 Check = Callable[[Any], Any]
@@ -113,8 +163,15 @@ def _discriminated(definitions: dict[str, Any], name: str, key: str) -> dict[str
     return table if len(table) == len(union["oneOf"]) else None
 
 
-@functools.lru_cache(maxsize=8)
 def _dispatching_validator(minor: int) -> Callable[[Notebook], bool] | None:
+    """``_compile_dispatching(minor)``, compiled once even when a request and the warm-up
+    ask at the same time."""
+    with _compiling:
+        return _compile_dispatching(minor)
+
+
+@functools.lru_cache(maxsize=8)
+def _compile_dispatching(minor: int) -> Callable[[Notebook], bool] | None:
     """A check equivalent to nbformat's schema validation, or None if it cannot be built.
 
     The schema's cells are ``oneOf`` three cell kinds, each requiring its own
@@ -126,7 +183,9 @@ def _dispatching_validator(minor: int) -> Callable[[Notebook], bool] | None:
     try:
         import fastjsonschema
 
-        schema = copy.deepcopy(_validator(minor)._schema)
+        schema = _schema(minor)
+        if schema is None:
+            return None
         definitions = schema["definitions"]
         cell_kinds = _discriminated(definitions, "cell", "cell_type")
         output_kinds = _discriminated(definitions, "output", "output_type")
@@ -182,8 +241,6 @@ def _dispatching_validator(minor: int) -> Callable[[Notebook], bool] | None:
 
 def validation_message(nb: Notebook) -> str | None:
     """None if ``nb`` is a valid v4 notebook, else what is wrong with it."""
-    import nbformat
-
     minor = nb.get("nbformat_minor")
     minor = minor if isinstance(minor, int) else _current_minor()
     fast = _dispatching_validator(minor)
@@ -198,6 +255,8 @@ def validation_message(nb: Notebook) -> str | None:
                 return None
             except Exception:
                 pass  # fall through: nbformat's own validate words the error precisely
+    import nbformat
+
     try:
         # Validate a copy: the caller's notebook must come back exactly as it was given.
         nbformat.validate(orjson.loads(orjson.dumps(nb)))

@@ -4,28 +4,37 @@ jupyter_events holds the schema registry, validates each event and builds its re
 logging handler of ours hands every record to the subscribers (the WebSockets of
 ``subscriber``, or listeners of other plugins), synchronously and without waiting on any
 of them. jupyter_events' own listener API is not used: it starts a fire-and-forget
-asyncio task per event and listener.
+asyncio task per event and listener. jupyter_events imports jsonschema, which takes
+~0.5 s: the logger is made on first need (``prepare``, run as the plugin's warm-up after
+startup), and the plugin's own trusted schemas wait for it (``trusted_schemas``).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from jsonschema import ValidationError
-from jupyter_events import EventLogger
-from jupyter_events.schema import EventSchemaLoadingError
-from jupyter_events.schema_registry import SchemaRegistryException
 from modserver.api.events import EventMessage, Events, InvalidEvent
+
+if TYPE_CHECKING:
+    from jupyter_events import EventLogger
 
 log = logging.getLogger("modserver.events")
 
 Listener = Callable[[EventMessage], None]
-_SCHEMA_ERRORS = (EventSchemaLoadingError, SchemaRegistryException, ValidationError, ValueError)
+
+
+def _schema_errors() -> tuple[type[Exception], ...]:
+    from jsonschema import ValidationError
+    from jupyter_events.schema import EventSchemaLoadingError
+    from jupyter_events.schema_registry import SchemaRegistryException
+
+    return (EventSchemaLoadingError, SchemaRegistryException, ValidationError, ValueError)
 
 
 class _Deliver(logging.Handler):
@@ -43,36 +52,61 @@ class _Deliver(logging.Handler):
 class EventBus(Events):
     """Registered schemas and the subscribers of one app."""
 
-    def __init__(self) -> None:
-        self._logger = EventLogger()
+    def __init__(self, trusted_schemas: list[dict[str, Any]] | None = None) -> None:
+        """``trusted_schemas`` (shipped with the plugin, known valid) are registered with
+        jupyter_events when its logger is made; others are checked as they come."""
+        self._logger: EventLogger | None = None
+        self._pending = list(trusted_schemas or [])
+        self._versions = {str(s["$id"]): str(s["version"]) for s in self._pending}
+        self._making = threading.Lock()  # prepare() runs in a worker thread
         self._handler = _Deliver(self._deliver)
-        self._logger.register_handler(self._handler)
         self._listeners: list[Listener] = []
+
+    def prepare(self) -> EventLogger:
+        """Make jupyter_events' logger (importing it) and register the pending schemas."""
+        with self._making:
+            if self._logger is None:
+                from jupyter_events import EventLogger
+
+                logger = EventLogger()
+                logger.register_handler(self._handler)
+                for schema in self._pending:
+                    logger.register_event_schema(schema)
+                self._pending.clear()
+                self._logger = logger
+            return self._logger
 
     def close(self) -> None:
         """Detach from jupyter_events' logger (the app stops)."""
-        self._logger.remove_handler(self._handler)
+        if self._logger is not None:
+            self._logger.remove_handler(self._handler)
         self._listeners.clear()
 
     def register_schema(self, schema: Mapping[str, Any] | Path) -> str:
-        """Register a schema (dict or YAML/JSON file); returns its ``$id`` (see ``Events``)."""
+        """Register a schema (dict or YAML/JSON file); returns its ``$id`` (see ``Events``).
+
+        It is checked at once, so the first call may wait for jupyter_events' import
+        (``prepare``) when the warm-up has not made the logger yet.
+        """
         loaded = load_schema(schema) if isinstance(schema, Path) else dict(schema)
+        logger = self.prepare()
         try:
-            self._logger.register_event_schema(loaded)
-        except _SCHEMA_ERRORS as exc:
+            logger.register_event_schema(loaded)
+        except _schema_errors() as exc:
             message = getattr(exc, "message", str(exc))
             raise ValueError(f"invalid event schema {loaded.get('$id')!r}: {message}") from exc
+        self._versions[str(loaded["$id"])] = str(logger.schemas.get(loaded["$id"]).version)
         return str(loaded["$id"])
 
     def is_registered(self, schema_id: str) -> bool:
         """True when ``schema_id`` is registered."""
-        return schema_id in self._logger.schemas
+        return schema_id in self._versions
 
     def schema_version(self, schema_id: str) -> str:
         """The registered version of ``schema_id``."""
         if not self.is_registered(schema_id):
             raise InvalidEvent(_unregistered(schema_id))
-        return str(self._logger.schemas.get(schema_id).version)
+        return self._versions[schema_id]
 
     def emit(
         self, schema_id: str, data: Mapping[str, Any], *, timestamp: datetime | None = None
@@ -80,8 +114,11 @@ class EventBus(Events):
         """Validate and deliver an event (``InvalidEvent`` if it does not validate)."""
         if not self.is_registered(schema_id):
             raise InvalidEvent(_unregistered(schema_id))
+        logger = self.prepare()
+        from jsonschema import ValidationError  # imported by prepare()
+
         try:
-            self._logger.emit(schema_id=schema_id, data=dict(data), timestamp_override=timestamp)
+            logger.emit(schema_id=schema_id, data=dict(data), timestamp_override=timestamp)
         except ValidationError as exc:
             raise InvalidEvent(f"Invalid data for {schema_id}: {exc.message}") from None
 
@@ -114,7 +151,8 @@ class EventBus(Events):
 
 def load_schema(path: Path) -> dict[str, Any]:
     """Read a schema file (YAML, or JSON which is YAML too). Blocking: call at startup."""
-    loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, when PyYAML has it
+    loaded = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
     if not isinstance(loaded, dict):
         raise ValueError(f"{path}: an event schema is a mapping")
     return loaded

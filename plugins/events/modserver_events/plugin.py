@@ -47,9 +47,8 @@ class EventsPlugin(Plugin):
             schemas = await anyio.to_thread.run_sync(
                 lambda: [load_schema(folder / name) for name in STANDARD_SCHEMAS]
             )
-            bus = EventBus()
-            for schema in schemas:
-                bus.register_schema(schema)
+            bus = EventBus(trusted_schemas=schemas)
+            context.warm_up(bus.prepare)
             context.services.provide(Events, bus)
             try:
                 with context.keep(bus):

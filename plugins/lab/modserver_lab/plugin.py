@@ -40,6 +40,8 @@ class LabPlugin(Plugin):
     def modserver_lifespan(self, context: PluginContext) -> AbstractAsyncContextManager[None]:
         @asynccontextmanager
         async def lifespan() -> AsyncIterator[None]:
+            import importlib
+
             import anyio
 
             from modserver_lab.runtime import lab_runtime
@@ -48,6 +50,8 @@ class LabPlugin(Plugin):
             # Discovery reads hundreds of small files: keep it off the event loop.
             frontends, templates = await anyio.to_thread.run_sync(runtime.prepare)
             runtime.start(frontends, templates)
+            # The settings routes check schemas with jsonschema, slow to import.
+            context.warm_up(lambda: importlib.import_module("jsonschema"))
             context.log.info(
                 "JupyterLab %s and Notebook %s; labextensions: %s",
                 frontends.lab_version,

@@ -20,8 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import json5
-from jsonschema import Draft7Validator
-from jsonschema.exceptions import SchemaError
 
 log = logging.getLogger("modserver.lab")
 
@@ -71,6 +69,10 @@ class SchemaCatalog:
             raise UnknownSchema(f"Schema not found: {schema_id}")
         schema = self._schemas.get(schema_id)
         if schema is None:
+            # jsonschema is slow to import (~0.5 s): not at startup (the plugin warms it).
+            from jsonschema import Draft7Validator
+            from jsonschema.exceptions import SchemaError
+
             try:
                 schema = json.loads(found.path.read_text(encoding="utf-8"))
                 if not isinstance(schema, dict):

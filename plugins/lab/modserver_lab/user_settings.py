@@ -15,8 +15,6 @@ from datetime import datetime, timezone
 from typing import Any
 
 import json5
-from jsonschema import Draft7Validator
-from jsonschema.exceptions import ValidationError, best_match
 
 from modserver_lab.schemas import SchemaCatalog
 from modserver_lab.user_files import UserFolder
@@ -140,7 +138,10 @@ def parse_settings(raw: str) -> dict[str, Any]:
 
 def validation_problem(schema: dict[str, Any], values: dict[str, Any]) -> str | None:
     """The most relevant schema violation in ``values`` in one line, or None if valid."""
-    error: ValidationError | None = best_match(Draft7Validator(schema).iter_errors(values))
+    from jsonschema import Draft7Validator  # slow to import: not at startup
+    from jsonschema.exceptions import best_match
+
+    error = best_match(Draft7Validator(schema).iter_errors(values))
     if error is None:
         return None
     where = "/".join(str(part) for part in error.absolute_path)
