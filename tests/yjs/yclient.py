@@ -59,10 +59,14 @@ class YClient:
         self.awareness = Awareness(self.doc)
         self.synced = False
         self.raw: list[dict[str, Any]] = []
+        self.awareness_frames = 0
         self.closed: ConnectionClosed | None = None
         self._remote = False
         self.doc.observe(self._on_update)
-        self.ws.send(create_sync_message(self.doc))
+        try:
+            self.ws.send(create_sync_message(self.doc))
+        except ConnectionClosed as exc:  # refused at once (e.g. a stale session)
+            self.closed = exc
 
     @classmethod
     def open(
@@ -104,6 +108,7 @@ class YClient:
             additional_headers={"Authorization": f"token {use}"},
             open_timeout=30,
             max_size=None,
+            legacy=True,
         )
         return cls(ws, file_type)
 
@@ -138,6 +143,7 @@ class YClient:
             if reply is not None:
                 self.ws.send(reply)
         elif kind == 1:
+            self.awareness_frames += 1
             self.awareness.apply_awareness_update(read_message(message[1:]), "remote")
         elif kind == 2:
             decoder = Decoder(message)
@@ -150,7 +156,7 @@ class YClient:
         while not condition():
             left = deadline - time.monotonic()
             if left <= 0:
-                raise AssertionError("condition not reached in time")
+                raise AssertionError(f"condition not reached in time; document: {self.model.get()}")
             try:
                 message = self.ws.recv(timeout=min(left, 0.5))
             except TimeoutError:
@@ -165,6 +171,8 @@ class YClient:
 
     def wait_closed(self, timeout: float = 30) -> ConnectionClosed:
         """Read until the server closes; returns the close (code and reason)."""
+        if self.closed is not None:
+            return self.closed
         try:
             self.pump_until(lambda: False, timeout)
         except ConnectionClosed as exc:

@@ -24,6 +24,7 @@ from modserver.openapi import packaged_fragment
 from modserver_yjs.settings import YjsSettings
 
 if TYPE_CHECKING:
+    from anyio.abc import TaskGroup, TaskStatus
     from starlette.routing import BaseRoute
 
 
@@ -33,6 +34,15 @@ def default_database(root_dir: Path) -> Path:
 
     digest = hashlib.sha256(str(root_dir).encode()).hexdigest()[:16]
     return Path(jupyter_data_dir()) / "modserver" / f"file_ids-{digest}.db"
+
+
+async def _task_group(*, task_status: TaskStatus[TaskGroup]) -> None:
+    """A task group for the plugin's tasks, handed to the lifespan, open until cancelled."""
+    import anyio
+
+    async with anyio.create_task_group() as tasks:
+        task_status.started(tasks)
+        await anyio.sleep_forever()
 
 
 class YjsPlugin(Plugin):
@@ -57,10 +67,11 @@ class YjsPlugin(Plugin):
             database = settings.file_id_database or default_database(context.core.root_dir)
             file_ids = SqliteFileIds(database)
             context.services.provide(FileIds, file_ids)
-            context.task_group.start_soon(file_ids.run)
-            registry = RoomRegistry(
-                settings, context.services.get(Contents), file_ids, context.task_group
-            )
+            # This plugin's tasks (the file-id worker, one per open room) live in one group
+            # inside the server's, which the plugin cancels itself when it stops.
+            tasks: TaskGroup = await context.task_group.start(_task_group)
+            tasks.start_soon(file_ids.run)
+            registry = RoomRegistry(settings, context.services.get(Contents), file_ids, tasks)
             forget = context.server.on_stopping(registry.disconnect_all)
             try:
                 with context.keep(file_ids), context.keep(registry):
@@ -71,6 +82,7 @@ class YjsPlugin(Plugin):
                 # What clients typed last reaches the files before the server goes.
                 with anyio.CancelScope(shield=True), anyio.move_on_after(5):
                     await registry.save_all()
+                tasks.cancel_scope.cancel()
 
         return lifespan()
 
