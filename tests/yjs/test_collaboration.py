@@ -320,3 +320,20 @@ def _rooms(server: RunningServer) -> int:
     with server.client() as http:
         rooms: int = http.get("api/status").json()["collaboration_rooms"]
     return rooms
+
+
+def test_the_page_config_turns_collaboration_on_for_the_lab(tmp_path: Path):
+    from tests.lab.pages import page_config
+
+    root = tmp_path / "root"
+    root.mkdir()
+    server = start_yjs_server(root, plugins="lab,yjs")
+    try:
+        with server.client() as client:
+            config = page_config(client.get("lab").text)
+        # The collaboration frontend shares documents unless disableRTC is true, and
+        # its browser runs cells (writing their outputs) unless serverSideExecution is.
+        assert config["disableRTC"] is False
+        assert config["serverSideExecution"] is False
+    finally:
+        server.stop()
