@@ -322,18 +322,20 @@ def _rooms(server: RunningServer) -> int:
     return rooms
 
 
-def test_the_page_config_turns_collaboration_on_for_the_lab(tmp_path: Path):
+def test_the_page_config_turns_collaboration_and_server_side_execution_on(tmp_path: Path):
     from tests.lab.pages import page_config
 
     root = tmp_path / "root"
     root.mkdir()
-    server = start_yjs_server(root, plugins="lab,yjs")
-    try:
-        with server.client() as client:
-            config = page_config(client.get("lab").text)
-        # The collaboration frontend shares documents unless disableRTC is true, and
-        # its browser runs cells (writing their outputs) unless serverSideExecution is.
-        assert config["disableRTC"] is False
-        assert config["serverSideExecution"] is False
-    finally:
-        server.stop()
+    for settings, server_side in (((), True), (("yjs.server_side_execution=false",), False)):
+        server = start_yjs_server(root, *settings, plugins="lab,yjs")
+        try:
+            with server.client() as client:
+                config = page_config(client.get("lab").text)
+            # The collaboration frontend shares documents unless disableRTC is true; with
+            # serverSideExecution it asks the server to run cells instead of the kernel
+            # WebSocket, and the server writes their outputs.
+            assert config["disableRTC"] is False
+            assert config["serverSideExecution"] is server_side
+        finally:
+            server.stop()

@@ -19,6 +19,7 @@ from modserver import Plugin, PluginContext, hookimpl
 from modserver.api.auth import Authorizer, Identity
 from modserver.api.contents import Contents
 from modserver.api.fileid import FileIds
+from modserver.api.kernels import Kernels
 from modserver.openapi import packaged_fragment
 
 from modserver_yjs.settings import YjsSettings
@@ -51,7 +52,7 @@ class YjsPlugin(Plugin):
     description = "Real-time collaboration (/api/collaboration) and stable file ids."
     provides = (FileIds,)
     requires = (Identity, Authorizer, Contents)
-    optional = ()
+    optional = (Kernels,)
     settings = YjsSettings
 
     @hookimpl
@@ -96,6 +97,7 @@ class YjsPlugin(Plugin):
             lambda: context.services.get(Contents),
             lambda: context.services.get(FileIds),
             lambda: context.services.get(Authorizer),
+            lambda: context.services.get_optional(Kernels),
         )
 
     @hookimpl
@@ -132,9 +134,14 @@ class YjsPlugin(Plugin):
         self, page_config: dict[str, Any], context: PluginContext
     ) -> dict[str, Any]:
         # What jupyter-server-ydoc puts in the page config: the collaboration frontend
-        # opens documents through shared models unless disableRTC is true; outputs are
-        # written by the browser that runs a cell (no server-side execution yet).
-        return {"disableRTC": False, "serverSideExecution": False}
+        # opens documents through shared models unless disableRTC is true. With server-side
+        # execution it POSTs /api/kernels/{id}/execute and the server writes the outputs
+        # into the shared cell (they survive a closed browser, and are never written twice).
+        settings = context.settings_as(YjsSettings)
+        server_side = settings.server_side_execution and (
+            context.services.get_optional(Kernels) is not None
+        )
+        return {"disableRTC": False, "serverSideExecution": server_side}
 
 
 plugin = YjsPlugin()
