@@ -339,3 +339,37 @@ def test_the_page_config_turns_collaboration_and_server_side_execution_on(tmp_pa
             assert config["serverSideExecution"] is server_side
         finally:
             server.stop()
+
+
+def test_a_browser_reconnecting_after_its_room_was_freed_resyncs_without_doubling(
+    tmp_path: Path,
+):
+    root = tmp_path / "root"
+    root.mkdir()
+    path = root / "resync.ipynb"
+    write_notebook(path, "first")
+    server = start_yjs_server(root, "yjs.cleanup_delay=0")
+    try:
+        browser = opened(server, "resync.ipynb")
+        browser.model.append_cell(new_cell("second"))
+        assert saved(browser, 1)["status"] == "success"
+        browser.close()  # the connection drops; the room is freed
+        wait_until(lambda: _rooms(server) == 0)
+        # Meanwhile the file changes on disk (the second cell edited in place).
+        on_disk = json.loads(path.read_text())
+        on_disk["cells"][1]["source"] = "second, edited on disk"
+        path.write_text(json.dumps(on_disk))
+        # The browser comes back with the document it kept, typing while offline.
+        type_into(browser, 0, " (offline)")
+        back = YClient.open(server, "resync.ipynb", doc=browser.doc)
+        expected = ["first (offline)", "second, edited on disk"]
+        back.pump_until(lambda: back.synced and sources(back) == expected)
+        fresh = opened(server, "resync.ipynb")
+        try:
+            fresh.pump_until(lambda: sources(fresh) == expected)
+        finally:
+            fresh.close()
+        back.close()
+        wait_until(lambda: read_sources(path) == expected)
+    finally:
+        server.stop()

@@ -50,9 +50,12 @@ def put_session(
 class YClient:
     """One browser-like client of one room."""
 
-    def __init__(self, ws: ClientConnection, file_type: str = "notebook") -> None:
+    def __init__(
+        self, ws: ClientConnection, file_type: str = "notebook", doc: Doc[Any] | None = None
+    ) -> None:
         self.ws = ws
-        self.doc: Doc[Any] = Doc()
+        # A browser that reconnects keeps its document: pass the earlier client's ``doc``.
+        self.doc: Doc[Any] = Doc() if doc is None else doc
         self.model: YNotebook | YUnicode = (
             YNotebook(self.doc) if file_type == "notebook" else YUnicode(self.doc)
         )
@@ -77,6 +80,7 @@ class YClient:
         token: str | None = None,
         file_type: str = "notebook",
         session_id: str | None = None,
+        doc: Doc[Any] | None = None,
     ) -> YClient:
         """Put the session of ``path`` and connect to its room."""
         reply = put_session(server, path, token=token, file_type=file_type)
@@ -89,6 +93,7 @@ class YClient:
             token=token,
             file_type=file_type,
             session_id=model["sessionId"] if session_id is None else session_id,
+            doc=doc,
         )
 
     @classmethod
@@ -100,6 +105,7 @@ class YClient:
         token: str | None = None,
         file_type: str = "notebook",
         session_id: str | None = None,
+        doc: Doc[Any] | None = None,
     ) -> YClient:
         use = server.token if token is None else token
         query = "" if session_id is None else f"?sessionId={session_id}"
@@ -110,7 +116,7 @@ class YClient:
             max_size=None,
             legacy=True,
         )
-        return cls(ws, file_type)
+        return cls(ws, file_type, doc)
 
     def _on_update(self, event: TransactionEvent) -> None:
         if not self._remote and self.closed is None:

@@ -62,6 +62,7 @@ class YjsPlugin(Plugin):
             import anyio
 
             from modserver_yjs.fileids import SqliteFileIds
+            from modserver_yjs.history import DocumentHistory
             from modserver_yjs.rooms import RoomRegistry
 
             settings = context.settings_as(YjsSettings)
@@ -72,7 +73,13 @@ class YjsPlugin(Plugin):
             # inside the server's, which the plugin cancels itself when it stops.
             tasks: TaskGroup = await context.task_group.start(_task_group)
             tasks.start_soon(file_ids.run)
-            registry = RoomRegistry(settings, context.services.get(Contents), file_ids, tasks)
+            registry = RoomRegistry(
+                settings,
+                context.services.get(Contents),
+                file_ids,
+                tasks,
+                DocumentHistory(database),  # the same database, its own table
+            )
             forget = context.server.on_stopping(registry.disconnect_all)
             try:
                 with context.keep(file_ids), context.keep(registry):

@@ -22,6 +22,7 @@ from modserver.api.kernels import Kernels
 
 from modserver_yjs.document import DocumentRoom, RoomOpenError, parse_room_id
 from modserver_yjs.execution import CellRun, find_cell
+from modserver_yjs.history import DocumentHistory
 from modserver_yjs.room import Client, Room, ServerClient
 from modserver_yjs.settings import YjsSettings
 
@@ -37,8 +38,10 @@ class RoomRegistry:
         contents: Contents,
         file_ids: FileIds,
         task_group: TaskGroup,
+        history: DocumentHistory | None = None,
     ) -> None:
         self.settings = settings
+        self.history = history
         self.contents = contents
         self.file_ids = file_ids
         self.task_group = task_group
@@ -73,6 +76,7 @@ class RoomRegistry:
             contents=self.contents,
             file_ids=self.file_ids,
             settings=self.settings,
+            history=self.history,
         )
         try:
             await room.load()
