@@ -391,3 +391,40 @@ def test_stopping_the_server_saves_open_documents_and_closes_their_sockets(tmp_p
     assert closed.rcvd is not None and closed.rcvd.code == 1001
     assert read_sources(path) == ["before and after"]
     assert "Traceback" not in server.log()
+
+
+def test_a_client_that_stops_reading_is_dropped_and_the_others_go_on(tmp_path: Path):
+    from tests.raw_websocket import connect_unread
+
+    root = tmp_path / "root"
+    root.mkdir()
+    write_notebook(root / "busy.ipynb", "")
+    server = start_yjs_server(root, "yjs.client_queue_messages=50")
+    try:
+        writer = opened(server, "busy.ipynb")
+        model = put_session(server, "busy.ipynb").json()
+        room = f"json:notebook:{model['fileId']}?sessionId={model['sessionId']}"
+        stalled = connect_unread(server, f"api/collaboration/room/{room}")
+        try:
+            wait_until(lambda: _clients(server) == 2)
+            # Big updates: the stalled socket's buffers fill, then its queue. The writer
+            # reads each of its updates back from the room, as a browser does.
+            for _ in range(300):
+                expected = writer.updates_received + 1
+                type_into(writer, 0, "x" * 20_000)
+                writer.pump_until(lambda n=expected: writer.updates_received >= n)
+            wait_until(lambda: _clients(server) == 1)
+            writer.model.append_cell(new_cell("still served"))
+            assert saved(writer, 1)["status"] == "success"
+            assert read_sources(root / "busy.ipynb")[-1] == "still served"
+        finally:
+            stalled.close()
+            writer.close()
+    finally:
+        server.stop()
+
+
+def _clients(server: RunningServer) -> int:
+    with server.client() as http:
+        clients: int = http.get("api/status").json()["collaboration_clients"]
+    return clients

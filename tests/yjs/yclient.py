@@ -63,6 +63,7 @@ class YClient:
         self.synced = False
         self.raw: list[dict[str, Any]] = []
         self.awareness_frames = 0
+        self.updates_received = 0
         self.closed: ConnectionClosed | None = None
         self._remote = False
         self.doc.observe(self._on_update)
@@ -146,6 +147,8 @@ class YClient:
                 self._remote = False
             if message[1] == YSyncMessageType.SYNC_STEP2:
                 self.synced = True
+            elif message[1] == YSyncMessageType.SYNC_UPDATE:
+                self.updates_received += 1
             if reply is not None:
                 self.ws.send(reply)
         elif kind == 1:

@@ -50,6 +50,7 @@ async def serve_room(
     try:
         async with anyio.create_task_group() as tg:
             tg.start_soon(_send_queued, websocket, client, tg.cancel_scope)
+            tg.start_soon(_drop_when_behind, room, client, tg.cancel_scope)
             await _receive(websocket, room, client)
             tg.cancel_scope.cancel()
     finally:
@@ -76,6 +77,14 @@ async def _receive(websocket: WebSocket, room: Room, client: Client) -> None:
             status = await room.save_request()
             reply = {"type": "save", "responseTo": request.request_id, "status": status}
             client.send(protocol.raw_json(reply))
+
+
+async def _drop_when_behind(room: Room, client: Client, scope: anyio.CancelScope) -> None:
+    # A client that stopped reading may hold its sender in a send that never drains: leave
+    # the room at once rather than after the queue it will never read.
+    await client.dropped.wait()
+    log.info("room %s: dropping a client of %s too far behind", room.room_id, client.user.username)
+    scope.cancel()
 
 
 async def _send_queued(websocket: WebSocket, client: Client, scope: anyio.CancelScope) -> None:

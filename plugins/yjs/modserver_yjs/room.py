@@ -38,6 +38,7 @@ class Client:
         self.writable = writable
         self.client_ids: set[int] = set()  # awareness client ids this socket speaks for
         self.overflowed = False
+        self.dropped = anyio.Event()  # set when the client fell too far behind
         self._send: MemoryObjectSendStream[bytes]
         self.outbox: MemoryObjectReceiveStream[bytes]
         self._send, self.outbox = anyio.create_memory_object_stream[bytes](queue_messages)
@@ -49,6 +50,7 @@ class Client:
         except anyio.WouldBlock:
             self.overflowed = True
             self._send.close()
+            self.dropped.set()
         except (anyio.ClosedResourceError, anyio.BrokenResourceError):
             pass
 
