@@ -9,6 +9,7 @@ nothing walks the tree at start.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sqlite3
 import uuid
@@ -97,7 +98,10 @@ class SqliteFileIds(FileIds):
 
     def _queue(self, work: Callable[[sqlite3.Connection], Any]) -> None:
         """Queue an update from a synchronous hook; later lookups run after it."""
-        self._send.send_nowait(_Job(work, wanted=False))
+        # Never fail the contents operation whose hook this is: after the worker stopped
+        # (the server is stopping) there is nobody left to ask for an id.
+        with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
+            self._send.send_nowait(_Job(work, wanted=False))
 
     # -- FileIds -----------------------------------------------------------------------
 
