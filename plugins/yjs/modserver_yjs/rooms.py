@@ -1,0 +1,116 @@
+"""The rooms of one app: opened at a client's first join, freed when idle.
+
+A room lives in a task of the server's task group from its first client until it has been
+empty for ``cleanup_delay`` seconds; then it saves (a document room) and is dropped.
+Joining and freeing hold one lock, so a client never joins a room being freed, and a file's
+next room loads only after the last one saved. ``session_id`` names this server run: a
+client that synced with an earlier run is told to reload (close 1003).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+import anyio
+from anyio.abc import TaskGroup
+from modserver.api.contents import Contents
+from modserver.api.fileid import FileIds
+
+from modserver_yjs.document import DocumentRoom, RoomOpenError, parse_room_id
+from modserver_yjs.room import Client, Room
+from modserver_yjs.settings import YjsSettings
+
+log = logging.getLogger("modserver.yjs")
+
+
+class RoomRegistry:
+    """Every open room of one app, by room id."""
+
+    def __init__(
+        self,
+        settings: YjsSettings,
+        contents: Contents,
+        file_ids: FileIds,
+        task_group: TaskGroup,
+    ) -> None:
+        self.settings = settings
+        self.contents = contents
+        self.file_ids = file_ids
+        self.task_group = task_group
+        self.session_id = str(uuid.uuid4())
+        self.rooms: dict[str, Room] = {}
+        self._lock = anyio.Lock()
+
+    async def join(self, room_id: str, client: Client) -> Room:
+        """Add ``client`` to room ``room_id``, opening (loading) it first if needed.
+
+        Raises ``RoomOpenError`` when a document room cannot load its file.
+        """
+        async with self._lock:
+            room = self.rooms.get(room_id)
+            if room is None:
+                room = await self._open(room_id)
+                self.rooms[room_id] = room
+                self.task_group.start_soon(self._live, room)
+            room.join(client)
+            return room
+
+    async def _open(self, room_id: str) -> Room:
+        parsed = parse_room_id(room_id)
+        if parsed is None:
+            return Room(room_id)
+        file_format, file_type, file_id = parsed
+        room = DocumentRoom(
+            room_id,
+            file_format=file_format,
+            file_type=file_type,
+            file_id=file_id,
+            contents=self.contents,
+            file_ids=self.file_ids,
+            settings=self.settings,
+        )
+        try:
+            await room.load()
+        except RoomOpenError:
+            raise
+        except Exception as exc:
+            log.exception("opening room %s failed", room_id)
+            raise RoomOpenError(4500, f"Could not load the document: {exc}") from exc
+        return room
+
+    async def _live(self, room: Room) -> None:
+        # An awareness-only room holds nothing worth keeping once empty.
+        delay = self.settings.cleanup_delay if isinstance(room, DocumentRoom) else 0
+        try:
+            while True:
+                await room.run(delay)
+                async with self._lock:
+                    if room.clients:
+                        continue  # someone joined as the room was about to go
+                    del self.rooms[room.room_id]
+                    with anyio.CancelScope(shield=True):
+                        await room.close()
+                    return
+        except Exception:
+            log.exception("room %s failed", room.room_id)
+            self.rooms.pop(room.room_id, None)
+            room.disconnect_all()
+
+    def disconnect_all(self) -> None:
+        """Close every client's WebSocket (the server is stopping)."""
+        for room in list(self.rooms.values()):
+            room.disconnect_all()
+
+    async def save_all(self) -> None:
+        """Save every open document (the server is stopping)."""
+        for room in list(self.rooms.values()):
+            await room.close()
+
+    def status(self) -> dict[str, Any]:
+        """Counts for ``/api/status``."""
+        return {
+            "collaboration_rooms": len(self.rooms),
+            "collaboration_clients": sum(len(r.clients) for r in self.rooms.values()),
+        }
