@@ -108,14 +108,16 @@ def server_env(scratch: Path, collaboration: bool) -> dict[str, str]:
 
 
 def start_modserver(
-    root_dir: Path, scratch: Path, *args: str, collaboration: bool = False
+    root_dir: Path, scratch: Path, *args: str, collaboration: bool = False, port: int = 0
 ) -> LabServer:
-    """``modserver run --root-dir ROOT --set auth.token=... ARGS`` on a free port, all plugins.
+    """``modserver run --root-dir ROOT --set auth.token=... ARGS`` on ``port`` (0: a free
+    one), all plugins.
 
     ``collaboration`` turns jupyter-collaboration's frontend on (see COLLABORATION_EXTENSIONS).
     """
     env = server_env(scratch, collaboration)
-    server = start_server(root_dir, *args, token=TOKEN, env=env, runtime_dir=scratch / "runtime")
+    runtime = scratch / "runtime"
+    server = start_server(root_dir, *args, token=TOKEN, env=env, runtime_dir=runtime, port=port)
     match = OPEN_LINE.search(server.log())
     assert match, "modserver printed no startup URL:\n" + server.log()
     return LabServer(server.proc, server.url, match.group(1), root_dir, TOKEN, server.output)
