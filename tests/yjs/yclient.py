@@ -50,19 +50,26 @@ def put_session(
 class YClient:
     """One browser-like client of one room."""
 
-    def __init__(self, ws: ClientConnection, file_type: str = "notebook") -> None:
+    def __init__(
+        self, ws: ClientConnection, file_type: str = "notebook", doc: Doc[Any] | None = None
+    ) -> None:
         self.ws = ws
-        self.doc: Doc[Any] = Doc()
+        # A browser that reconnects keeps its document: pass the earlier client's ``doc``.
+        self.doc: Doc[Any] = Doc() if doc is None else doc
         self.model: YNotebook | YUnicode = (
             YNotebook(self.doc) if file_type == "notebook" else YUnicode(self.doc)
         )
         self.awareness = Awareness(self.doc)
         self.synced = False
         self.raw: list[dict[str, Any]] = []
+        self.awareness_frames = 0
         self.closed: ConnectionClosed | None = None
         self._remote = False
         self.doc.observe(self._on_update)
-        self.ws.send(create_sync_message(self.doc))
+        try:
+            self.ws.send(create_sync_message(self.doc))
+        except ConnectionClosed as exc:  # refused at once (e.g. a stale session)
+            self.closed = exc
 
     @classmethod
     def open(
@@ -73,6 +80,7 @@ class YClient:
         token: str | None = None,
         file_type: str = "notebook",
         session_id: str | None = None,
+        doc: Doc[Any] | None = None,
     ) -> YClient:
         """Put the session of ``path`` and connect to its room."""
         reply = put_session(server, path, token=token, file_type=file_type)
@@ -85,6 +93,7 @@ class YClient:
             token=token,
             file_type=file_type,
             session_id=model["sessionId"] if session_id is None else session_id,
+            doc=doc,
         )
 
     @classmethod
@@ -96,6 +105,7 @@ class YClient:
         token: str | None = None,
         file_type: str = "notebook",
         session_id: str | None = None,
+        doc: Doc[Any] | None = None,
     ) -> YClient:
         use = server.token if token is None else token
         query = "" if session_id is None else f"?sessionId={session_id}"
@@ -104,8 +114,9 @@ class YClient:
             additional_headers={"Authorization": f"token {use}"},
             open_timeout=30,
             max_size=None,
+            legacy=True,
         )
-        return cls(ws, file_type)
+        return cls(ws, file_type, doc)
 
     def _on_update(self, event: TransactionEvent) -> None:
         if not self._remote and self.closed is None:
@@ -138,6 +149,7 @@ class YClient:
             if reply is not None:
                 self.ws.send(reply)
         elif kind == 1:
+            self.awareness_frames += 1
             self.awareness.apply_awareness_update(read_message(message[1:]), "remote")
         elif kind == 2:
             decoder = Decoder(message)
@@ -150,7 +162,7 @@ class YClient:
         while not condition():
             left = deadline - time.monotonic()
             if left <= 0:
-                raise AssertionError("condition not reached in time")
+                raise AssertionError(f"condition not reached in time; document: {self.model.get()}")
             try:
                 message = self.ws.recv(timeout=min(left, 0.5))
             except TimeoutError:
@@ -165,6 +177,8 @@ class YClient:
 
     def wait_closed(self, timeout: float = 30) -> ConnectionClosed:
         """Read until the server closes; returns the close (code and reason)."""
+        if self.closed is not None:
+            return self.closed
         try:
             self.pump_until(lambda: False, timeout)
         except ConnectionClosed as exc:

@@ -22,6 +22,7 @@ from modserver.api.contents import Contents, ContentsError
 from modserver.api.fileid import FileIds
 from pycrdt import Doc
 
+from modserver_yjs.history import DocumentHistory
 from modserver_yjs.room import Room
 from modserver_yjs.settings import YjsSettings
 
@@ -58,6 +59,7 @@ class DocumentRoom(Room):
         contents: Contents,
         file_ids: FileIds,
         settings: YjsSettings,
+        history: DocumentHistory | None = None,
     ) -> None:
         super().__init__(room_id)
         self.file_format = file_format
@@ -66,6 +68,7 @@ class DocumentRoom(Room):
         self.contents = contents
         self.file_ids = file_ids
         self.settings = settings
+        self.history = history
         model_class = ydocs.get(file_type, ydocs["file"])
         self.document: YBaseDoc = model_class(self.doc, self.awareness)
         self.path: str | None = None
@@ -91,13 +94,21 @@ class DocumentRoom(Room):
             model = await self._read(path)
         except ContentsError as exc:
             raise RoomOpenError(4404 if exc.status == 404 else 4400, exc.message) from None
+        history = await self.history.load(self.room_id) if self.history else None
         async with self._lock:
-            # Loaded by a fixed client id: the same file gives the same Yjs history, so a
-            # client that kept an earlier copy of this room merges without doubling cells.
-            seed: Doc[Any] = Doc(client_id=0)
-            seeded = ydocs.get(self.file_type, ydocs["file"])(seed)
-            seeded.set(self._model_content(model))
-            self.doc.apply_update(seed.get_update())
+            content = self._model_content(model)
+            if history is not None:
+                # The document's own past: clients that kept a copy of it resync from their
+                # state vectors. The file, maybe changed since, is merged in place.
+                self.doc.apply_update(history)
+                if content != self.document.get():
+                    self.document.set(content)
+            else:
+                # First opened: loaded by a fixed client id, so the same file gives the same
+                # Yjs history even if the stored one was lost.
+                seed: Doc[Any] = Doc(client_id=0)
+                ydocs.get(self.file_type, ydocs["file"])(seed).set(content)
+                self.doc.apply_update(seed.get_update())
             self.path = path
             self.document.path = path
             self._remember(model)
@@ -251,8 +262,13 @@ class DocumentRoom(Room):
                 log.exception("checking %s on disk failed", self.path)
 
     async def close(self) -> None:
-        """Save what is unsaved before the room is freed."""
+        """Save what is unsaved and keep the document's history before the room is freed."""
         try:
             await self.save()
         except Exception:
             log.exception("final save of %s failed", self.path)
+        if self.history is not None and self._loaded:
+            try:
+                await self.history.store(self.room_id, self.doc.get_update())
+            except Exception:
+                log.exception("keeping the history of %s failed", self.path)

@@ -19,11 +19,13 @@ from modserver import Plugin, PluginContext, hookimpl
 from modserver.api.auth import Authorizer, Identity
 from modserver.api.contents import Contents
 from modserver.api.fileid import FileIds
+from modserver.api.kernels import Kernels
 from modserver.openapi import packaged_fragment
 
 from modserver_yjs.settings import YjsSettings
 
 if TYPE_CHECKING:
+    from anyio.abc import TaskGroup, TaskStatus
     from starlette.routing import BaseRoute
 
 
@@ -35,13 +37,22 @@ def default_database(root_dir: Path) -> Path:
     return Path(jupyter_data_dir()) / "modserver" / f"file_ids-{digest}.db"
 
 
+async def _task_group(*, task_status: TaskStatus[TaskGroup]) -> None:
+    """A task group for the plugin's tasks, handed to the lifespan, open until cancelled."""
+    import anyio
+
+    async with anyio.create_task_group() as tasks:
+        task_status.started(tasks)
+        await anyio.sleep_forever()
+
+
 class YjsPlugin(Plugin):
     name = "yjs"
     version = "0.1.0"
     description = "Real-time collaboration (/api/collaboration) and stable file ids."
     provides = (FileIds,)
     requires = (Identity, Authorizer, Contents)
-    optional = ()
+    optional = (Kernels,)
     settings = YjsSettings
 
     @hookimpl
@@ -51,15 +62,23 @@ class YjsPlugin(Plugin):
             import anyio
 
             from modserver_yjs.fileids import SqliteFileIds
+            from modserver_yjs.history import DocumentHistory
             from modserver_yjs.rooms import RoomRegistry
 
             settings = context.settings_as(YjsSettings)
             database = settings.file_id_database or default_database(context.core.root_dir)
             file_ids = SqliteFileIds(database)
             context.services.provide(FileIds, file_ids)
-            context.task_group.start_soon(file_ids.run)
+            # This plugin's tasks (the file-id worker, one per open room) live in one group
+            # inside the server's, which the plugin cancels itself when it stops.
+            tasks: TaskGroup = await context.task_group.start(_task_group)
+            tasks.start_soon(file_ids.run)
             registry = RoomRegistry(
-                settings, context.services.get(Contents), file_ids, context.task_group
+                settings,
+                context.services.get(Contents),
+                file_ids,
+                tasks,
+                DocumentHistory(database),  # the same database, its own table
             )
             forget = context.server.on_stopping(registry.disconnect_all)
             try:
@@ -71,6 +90,7 @@ class YjsPlugin(Plugin):
                 # What clients typed last reaches the files before the server goes.
                 with anyio.CancelScope(shield=True), anyio.move_on_after(5):
                     await registry.save_all()
+                tasks.cancel_scope.cancel()
 
         return lifespan()
 
@@ -84,6 +104,7 @@ class YjsPlugin(Plugin):
             lambda: context.services.get(Contents),
             lambda: context.services.get(FileIds),
             lambda: context.services.get(Authorizer),
+            lambda: context.services.get_optional(Kernels),
         )
 
     @hookimpl
@@ -120,9 +141,14 @@ class YjsPlugin(Plugin):
         self, page_config: dict[str, Any], context: PluginContext
     ) -> dict[str, Any]:
         # What jupyter-server-ydoc puts in the page config: the collaboration frontend
-        # opens documents through shared models unless disableRTC is true; outputs are
-        # written by the browser that runs a cell (no server-side execution yet).
-        return {"disableRTC": False, "serverSideExecution": False}
+        # opens documents through shared models unless disableRTC is true. With server-side
+        # execution it POSTs /api/kernels/{id}/execute and the server writes the outputs
+        # into the shared cell (they survive a closed browser, and are never written twice).
+        settings = context.settings_as(YjsSettings)
+        server_side = settings.server_side_execution and (
+            context.services.get_optional(Kernels) is not None
+        )
+        return {"disableRTC": False, "serverSideExecution": server_side}
 
 
 plugin = YjsPlugin()

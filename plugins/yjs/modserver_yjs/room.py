@@ -61,6 +61,16 @@ class Client:
         return {k: v for k, v in self.user.identity_model().items() if v is not None}
 
 
+class ServerClient(Client):
+    """The server itself in a room (a cell it runs): keeps the room open, hears nothing."""
+
+    def __init__(self, user: User) -> None:
+        super().__init__(user, writable=True, queue_messages=1)
+
+    def send(self, message: bytes) -> None:
+        """Nothing to send to: the server reads the document directly."""
+
+
 class Room:
     """A Y document and awareness shared by clients; on its own, an awareness-only room."""
 

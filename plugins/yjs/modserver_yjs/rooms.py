@@ -15,11 +15,15 @@ from typing import Any
 
 import anyio
 from anyio.abc import TaskGroup
+from modserver.api.auth import User
 from modserver.api.contents import Contents
 from modserver.api.fileid import FileIds
+from modserver.api.kernels import Kernels
 
 from modserver_yjs.document import DocumentRoom, RoomOpenError, parse_room_id
-from modserver_yjs.room import Client, Room
+from modserver_yjs.execution import CellRun, find_cell
+from modserver_yjs.history import DocumentHistory
+from modserver_yjs.room import Client, Room, ServerClient
 from modserver_yjs.settings import YjsSettings
 
 log = logging.getLogger("modserver.yjs")
@@ -34,8 +38,10 @@ class RoomRegistry:
         contents: Contents,
         file_ids: FileIds,
         task_group: TaskGroup,
+        history: DocumentHistory | None = None,
     ) -> None:
         self.settings = settings
+        self.history = history
         self.contents = contents
         self.file_ids = file_ids
         self.task_group = task_group
@@ -70,6 +76,7 @@ class RoomRegistry:
             contents=self.contents,
             file_ids=self.file_ids,
             settings=self.settings,
+            history=self.history,
         )
         try:
             await room.load()
@@ -97,6 +104,37 @@ class RoomRegistry:
             log.exception("room %s failed", room.room_id)
             self.rooms.pop(room.room_id, None)
             room.disconnect_all()
+
+    async def run_cell(
+        self, kernels: Kernels, kernel_id: str, room_id: str, cell_id: str, user: User
+    ) -> str:
+        """Run cell ``cell_id`` of notebook room ``room_id`` on a kernel; the reply status.
+
+        The room is opened from its file if no client has it open. The run goes on in the
+        plugin's task group if the caller goes away; the room stays open until it ends.
+        Raises ``RoomOpenError``, ``CellNotFound``, or ``ValueError`` for a room that is no
+        notebook.
+        """
+        holder = ServerClient(user)
+        room = await self.join(room_id, holder)
+        try:
+            if not isinstance(room, DocumentRoom) or room.file_type != "notebook":
+                raise ValueError(f"{room_id} is not a notebook's room")
+            find_cell(room, cell_id)
+        except BaseException:
+            room.leave(holder)
+            raise
+        run = CellRun(kernels, kernel_id, room, cell_id)
+
+        async def run_and_leave() -> None:
+            try:
+                await run.run()
+            finally:
+                room.leave(holder)
+
+        self.task_group.start_soon(run_and_leave)
+        await run.done.wait()
+        return run.status
 
     def disconnect_all(self) -> None:
         """Close every client's WebSocket (the server is stopping)."""

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from modserver.api.auth import Authorizer, User
 from modserver.api.contents import Contents
 from modserver.api.fileid import FileIds
+from modserver.api.kernels import Kernels
 from modserver.errors import http_error, json_object
 from modserver.routing import current_user, route, websocket_route
 from starlette.requests import Request
@@ -21,6 +22,8 @@ from starlette.routing import BaseRoute
 from starlette.websockets import WebSocket
 
 from modserver_yjs.connection import serve_room
+from modserver_yjs.document import RoomOpenError, parse_room_id
+from modserver_yjs.execution import CellNotFound
 from modserver_yjs.rooms import RoomRegistry
 
 RESOURCE = "collaboration"
@@ -38,6 +41,7 @@ def collaboration_routes(
     contents: Callable[[], Contents],
     file_ids: Callable[[], FileIds],
     authorizer: Callable[[], Authorizer],
+    kernels: Callable[[], Kernels | None],
 ) -> list[BaseRoute]:
     """The routes over this app's running registry and services (found at request time)."""
 
@@ -58,6 +62,29 @@ def collaboration_routes(
         }
         return JSONResponse(model, status_code=201 if created else 200)
 
+    async def execute(request: Request) -> Response:
+        service = kernels()
+        if service is None:
+            raise http_error(404, "No kernels plugin is enabled")
+        kernel_id = request.path_params["kernel_id"]
+        await service.get(kernel_id)  # 404 for an unknown kernel
+        body = await json_object(request)
+        document_id, cell_id = body.get("document_id"), body.get("cell_id")
+        if not isinstance(document_id, str) or not isinstance(cell_id, str):
+            raise http_error(400, "document_id and cell_id must be strings")
+        if parse_room_id(document_id) is None:
+            raise http_error(400, f"{document_id!r} is not a document id (format:type:fileId)")
+        user = current_user(request)
+        try:
+            status = await registry().run_cell(service, kernel_id, document_id, cell_id, user)
+        except RoomOpenError as exc:
+            raise http_error(404 if exc.code == 4404 else 400, exc.message) from None
+        except CellNotFound:
+            raise http_error(404, f"No code cell {cell_id!r} in {document_id}") from None
+        except ValueError as exc:
+            raise http_error(400, str(exc)) from None
+        return JSONResponse({"status": status})
+
     async def room(websocket: WebSocket) -> None:
         user = current_user(websocket)
         writable = await may_edit(authorizer(), user)
@@ -74,5 +101,13 @@ def collaboration_routes(
         ),
         websocket_route(
             "/api/collaboration/room/{room_id}", room, resource=RESOURCE, action="read"
+        ),
+        # Running code: the owner's alone, as every kernel route that runs code.
+        route(
+            "/api/kernels/{kernel_id}/execute",
+            execute,
+            methods=["POST"],
+            resource="kernels",
+            action="execute",
         ),
     ]

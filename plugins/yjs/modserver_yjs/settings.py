@@ -39,6 +39,14 @@ class YjsSettings(PluginSettings):
             "the Jupyter data folder, one per served root)."
         ),
     )
+    server_side_execution: bool = Field(
+        True,
+        description=(
+            "Cells of shared notebooks run on the server (POST /api/kernels/{id}/execute), "
+            "which writes their outputs into the document: nothing is lost when the browser "
+            "closes. False: the browser that runs a cell writes its outputs."
+        ),
+    )
     client_queue_messages: int = Field(
         10_000,
         ge=1,
