@@ -373,3 +373,21 @@ def test_a_browser_reconnecting_after_its_room_was_freed_resyncs_without_doublin
         wait_until(lambda: read_sources(path) == expected)
     finally:
         server.stop()
+
+
+def test_stopping_the_server_saves_open_documents_and_closes_their_sockets(tmp_path: Path):
+    root = tmp_path / "root"
+    root.mkdir()
+    path = root / "unsaved.ipynb"
+    write_notebook(path, "before")
+    # No autosave before the stop: only the stop can write the edit.
+    server = start_yjs_server(root, "yjs.save_delay=3600", "yjs.file_poll_interval=0")
+    client = opened(server, "unsaved.ipynb")
+    type_into(client, 0, " and after")
+    client.set_user(user={"username": "owner"})
+    client.pump_until(lambda: client.awareness_frames >= 1)  # the edit was handled before it
+    assert server.stop() == 0
+    closed = client.wait_closed()
+    assert closed.rcvd is not None and closed.rcvd.code == 1001
+    assert read_sources(path) == ["before and after"]
+    assert "Traceback" not in server.log()

@@ -44,6 +44,7 @@ async def serve_room(
     try:
         room = await registry.join(room_id, client)
     except RoomOpenError as exc:
+        client.dispose()
         await websocket.close(exc.code, exc.message[:120])
         return
     try:

@@ -56,6 +56,11 @@ class Client:
         """No more messages: the sender ends once the queue is drained."""
         self._send.close()
 
+    def dispose(self) -> None:
+        """Close both ends of the queue, for a client nobody sends to (or never served)."""
+        self._send.close()
+        self.outbox.close()
+
     def identity(self) -> dict[str, Any]:
         """The ``user`` fields of this client's awareness that the server vouches for."""
         return {k: v for k, v in self.user.identity_model().items() if v is not None}
@@ -69,6 +74,10 @@ class ServerClient(Client):
 
     def send(self, message: bytes) -> None:
         """Nothing to send to: the server reads the document directly."""
+
+    def close(self) -> None:
+        """Nothing reads the queue: close both ends."""
+        self.dispose()
 
 
 class Room:

@@ -116,7 +116,11 @@ class RoomRegistry:
         notebook.
         """
         holder = ServerClient(user)
-        room = await self.join(room_id, holder)
+        try:
+            room = await self.join(room_id, holder)
+        except BaseException:
+            holder.dispose()
+            raise
         try:
             if not isinstance(room, DocumentRoom) or room.file_type != "notebook":
                 raise ValueError(f"{room_id} is not a notebook's room")

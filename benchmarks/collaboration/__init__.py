@@ -1,0 +1,1 @@
+"""Collaboration benchmark: many y-websocket clients editing one shared notebook."""
