@@ -190,7 +190,8 @@ def page(
 ) -> Iterator[Page]:
     """A new page; after the test, no request of the test's pages was answered 4xx/5xx.
 
-    Errors the frontend provokes on purpose are listed, with the reason, in ``ALLOWED_ERRORS``.
+    Errors the frontend provokes on purpose are listed, with the reason, in ``ALLOWED_ERRORS``
+    (a module may add its own: ``allowed_errors``).
     """
     tab = context.new_page()
     yield tab
