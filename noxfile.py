@@ -31,7 +31,9 @@ def e2e(session: nox.Session) -> None:
     """JupyterLab 4 and Notebook 7 on modserver in a real browser (needs apt's chromium).
 
     See docs/e2e-tests.md; artifacts (endpoints, timings, failure screenshots) land in
-    tests/e2e/artifacts.
+    tests/e2e/artifacts. The test extras bring jupyter-collaboration's frontend
+    (jupyter-docprovider, jupyter-collaboration-ui: labextensions only, no Python
+    dependencies); ``E2E_COLLABORATION=all`` runs every scenario with it on.
     """
     session.install("-e", ".[test]")
     session.run("pytest", "tests/e2e", *session.posargs)

@@ -13,7 +13,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +69,7 @@ RECORDER = pytest.StashKey[NetworkRecorder]()
 MEASUREMENTS = pytest.StashKey[dict[str, Any]]()
 SAVED = pytest.StashKey[list[str]]()
 FAILED = pytest.StashKey[bool]()  # on a test item: its setup or call failed
+MORE_CONTEXTS = pytest.StashKey[list[BrowserContext]]()  # on a test item: see more_contexts
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -124,6 +125,15 @@ def lab_server(tmp_path: Path) -> Iterator[LabServer]:
     server.stop()
 
 
+def recorded_context(browser: Browser, recorder: NetworkRecorder, test: str) -> BrowserContext:
+    """A fresh browser profile (no cookies, no storage) whose pages are recorded for ``test``."""
+    ctx = browser.new_context(viewport=VIEWPORT, accept_downloads=False)
+    ctx.set_default_timeout(UI_TIMEOUT_MS)
+    ctx.on("page", lambda page: recorder.attach(page, test))
+    recorder.watch_websockets(ctx, test)
+    return ctx
+
+
 @pytest.fixture
 def context(
     browser: Browser,
@@ -135,27 +145,59 @@ def context(
 
     It closes before the server stops, so no request of the test meets a stopped server.
     """
-    ctx = browser.new_context(viewport=VIEWPORT, accept_downloads=False)
-    ctx.set_default_timeout(UI_TIMEOUT_MS)
-    ctx.on("page", lambda page: recorder.attach(page, request.node.nodeid))
-    recorder.watch_websockets(ctx, request.node.nodeid)
+    ctx = recorded_context(browser, recorder, request.node.nodeid)
     yield ctx
     ctx.close()
 
 
 @pytest.fixture
-def page(
-    context: BrowserContext, recorder: NetworkRecorder, request: pytest.FixtureRequest
-) -> Iterator[Page]:
-    """A new page; after the test, no request it made may have been answered 4xx/5xx.
+def more_contexts(
+    browser: Browser,
+    recorder: NetworkRecorder,
+    lab_server: LabServer,
+    request: pytest.FixtureRequest,
+) -> Iterator[Callable[[], BrowserContext]]:
+    """Opens further fresh browser profiles: other users, or the same user on another device.
 
-    Errors the frontend provokes on purpose are listed, with the reason, in ``ALLOWED_ERRORS``.
+    Their pages are recorded and checked like ``page``'s, screenshotted on failure, and closed
+    before the server stops.
+    """
+    opened: list[BrowserContext] = []
+    request.node.stash[MORE_CONTEXTS] = opened
+
+    def open_context() -> BrowserContext:
+        ctx = recorded_context(browser, recorder, request.node.nodeid)
+        opened.append(ctx)
+        return ctx
+
+    yield open_context
+    for ctx in opened:
+        ctx.close()
+
+
+@pytest.fixture
+def allowed_errors() -> tuple[Allowed, ...]:
+    """Error answers a test's pages may get (a test module overrides it to add its own)."""
+    return ALLOWED_ERRORS
+
+
+@pytest.fixture
+def page(
+    context: BrowserContext,
+    recorder: NetworkRecorder,
+    allowed_errors: tuple[Allowed, ...],
+    request: pytest.FixtureRequest,
+) -> Iterator[Page]:
+    """A new page; after the test, no request of the test's pages was answered 4xx/5xx.
+
+    Errors the frontend provokes on purpose are listed, with the reason, in ``ALLOWED_ERRORS``
+    (a module may add its own: ``allowed_errors``).
     """
     tab = context.new_page()
     yield tab
     if request.node.stash.get(FAILED, False):
         return  # the failure's artifacts already list the bad answers (failed-requests.json)
-    errors = recorder.errors(request.node.nodeid, ALLOWED_ERRORS)
+    errors = recorder.errors(request.node.nodeid, allowed_errors)
     assert not errors, "the server answered the frontend with errors:\n" + "\n".join(
         f"  {e.method} {e.path} -> {e.status or e.failure}" for e in errors
     )
@@ -189,14 +231,16 @@ def save_screenshots(item: pytest.Item, folder: Path) -> list[Path]:
     """A screenshot of every page the test's browser context has open; return the paths."""
     saved: list[Path] = []
     ctx = getattr(item, "funcargs", {}).get("context")
-    if isinstance(ctx, BrowserContext):
-        for number, tab in enumerate(ctx.pages):
-            shot = folder / f"screenshot-{number}.png"
-            try:
-                tab.screenshot(path=str(shot), full_page=True, timeout=10_000)
-                saved.append(shot)
-            except Exception as error:  # a crashed page must not hide the test's own failure
-                (folder / f"screenshot-{number}.error.txt").write_text(str(error))
+    contexts = [ctx] if isinstance(ctx, BrowserContext) else []
+    contexts += item.stash.get(MORE_CONTEXTS, [])
+    tabs = [tab for each in contexts for tab in each.pages]
+    for number, tab in enumerate(tabs):
+        shot = folder / f"screenshot-{number}.png"
+        try:
+            tab.screenshot(path=str(shot), full_page=True, timeout=10_000)
+            saved.append(shot)
+        except Exception as error:  # a crashed page must not hide the test's own failure
+            (folder / f"screenshot-{number}.error.txt").write_text(str(error))
     return saved
 
 

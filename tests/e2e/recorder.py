@@ -47,10 +47,10 @@ class Allowed:
 
     method: str
     path: re.Pattern[str]
-    status: int
+    status: int | None  # None: a WebSocket handshake that failed (refused, or nobody listening)
     reason: str
 
-    def matches(self, method: str, path: str, status: int) -> bool:
+    def matches(self, method: str, path: str, status: int | None) -> bool:
         """True when this entry covers ``method path -> status``."""
         return method == self.method and status == self.status and bool(self.path.search(path))
 
@@ -153,12 +153,11 @@ class NetworkRecorder:
         return [
             e
             for e in self.of_test(test)
-            if (e.method == "WS" and e.failure is not None)
-            or (
-                e.status is not None
-                and e.status >= 400
-                and not any(a.matches(e.method, e.path, e.status) for a in allowed)
+            if (
+                (e.method == "WS" and e.failure is not None)
+                or (e.status is not None and e.status >= 400)
             )
+            and not any(a.matches(e.method, e.path, e.status) for a in allowed)
         ]
 
     def endpoints(self) -> list[dict[str, Any]]:

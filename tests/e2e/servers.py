@@ -8,6 +8,7 @@ checked against real JupyterLab 4 / Notebook 7 on jupyter_server; anything else 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -22,6 +23,10 @@ from pathlib import Path
 from tests.conftest import start_server
 
 TOKEN = "e2e-token-0123456789abcdef"
+#: jupyter-collaboration's frontend (pip-installed by the e2e session). Most scenarios run with
+#: it disabled, as ``jupyter labextension disable`` would; the collaboration scenarios, and
+#: every scenario under ``E2E_COLLABORATION=all``, run with it on.
+COLLABORATION_EXTENSIONS = ("@jupyter/docprovider-extension", "@jupyter/collaboration-extension")
 REPO = Path(__file__).parents[2]
 OPEN_LINE = re.compile(r"^\s*open: (http://\S+)", re.MULTILINE)
 
@@ -81,11 +86,38 @@ def isolated_env(scratch: Path) -> dict[str, str]:
     return env
 
 
-def start_modserver(root_dir: Path, scratch: Path) -> LabServer:
-    """``modserver run --root-dir ROOT --set auth.token=...`` on a free port, all plugins."""
-    server = start_server(
-        root_dir, token=TOKEN, env=isolated_env(scratch), runtime_dir=scratch / "runtime"
-    )
+def collaboration_everywhere() -> bool:
+    """True under ``E2E_COLLABORATION=all``: every scenario runs with real-time collaboration."""
+    return os.environ.get("E2E_COLLABORATION") == "all"
+
+
+def disable_collaboration(env: dict[str, str]) -> None:
+    """Turn the collaboration labextensions off in this server's Jupyter config folder."""
+    labconfig = Path(env["JUPYTER_CONFIG_DIR"]) / "labconfig"
+    labconfig.mkdir(parents=True, exist_ok=True)
+    disabled = {name: True for name in COLLABORATION_EXTENSIONS}
+    (labconfig / "page_config.json").write_text(json.dumps({"disabledExtensions": disabled}))
+
+
+def server_env(scratch: Path, collaboration: bool) -> dict[str, str]:
+    """The isolated environment, with the collaboration frontend on only if asked for."""
+    env = isolated_env(scratch)
+    if not (collaboration or collaboration_everywhere()):
+        disable_collaboration(env)
+    return env
+
+
+def start_modserver(
+    root_dir: Path, scratch: Path, *args: str, collaboration: bool = False, port: int = 0
+) -> LabServer:
+    """``modserver run --root-dir ROOT --set auth.token=... ARGS`` on ``port`` (0: a free
+    one), all plugins.
+
+    ``collaboration`` turns jupyter-collaboration's frontend on (see COLLABORATION_EXTENSIONS).
+    """
+    env = server_env(scratch, collaboration)
+    runtime = scratch / "runtime"
+    server = start_server(root_dir, *args, token=TOKEN, env=env, runtime_dir=runtime, port=port)
     match = OPEN_LINE.search(server.log())
     assert match, "modserver printed no startup URL:\n" + server.log()
     return LabServer(server.proc, server.url, match.group(1), root_dir, TOKEN, server.output)
@@ -148,7 +180,7 @@ def start_jupyter(root_dir: Path, scratch: Path, timeout: float = 60) -> LabServ
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env=isolated_env(scratch),
+        env=server_env(scratch, collaboration=False),
         cwd=root_dir,
     )
     output: list[str] = []
