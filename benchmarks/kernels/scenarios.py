@@ -208,6 +208,7 @@ async def roundtrip(rows: list[Row], iterations: int, rounds: int) -> Result:
     """``pass`` executed ``iterations`` times in sequence; p50/p99 of the reply latency."""
     results: Result = {}
     prepared = await prepare(rows, results)
+    cpu: dict[str, dict[str, float]] = {item.row.label: {} for item in prepared}
     try:
         per_round = max(1, iterations // rounds)
         for _ in range(rounds):
@@ -216,14 +217,22 @@ async def roundtrip(rows: list[Row], iterations: int, rounds: int) -> Result:
                     continue
                 try:
                     with anyio.fail_after(120):
+                        meters = _CpuMeters(item.kernel)
                         for _ in range(per_round):
                             item.runs.append(await execute(item.clients[0], "pass"))
+                        for key, value in meters.read().items():
+                            cpu[item.row.label][key] = cpu[item.row.label].get(key, 0.0) + value
                 except Exception as exc:
                     item.error = describe_error(exc)
         for item in prepared:
             replies = [reply * 1000 for reply, _ in item.runs]
             idles = [idle * 1000 for _, idle in item.runs]
             entry: Result = {"n": len(replies)}
+            if replies:
+                # CPU per execute (request, reply and the busy/idle status messages), by
+                # process: what the server adds is server_cpu_ms_per_execute.
+                for key, value in cpu[item.row.label].items():
+                    entry[key.removesuffix("_s") + "_ms_per_execute"] = value * 1000 / len(replies)
             if item.error:
                 entry["error"] = item.error
             if replies:
@@ -421,6 +430,7 @@ async def fanout(rows: list[Row], listeners: int, messages: int, repeats: int) -
             if item.runs:
                 entry["seconds"] = statistics.median(run["all_clients_s"] for run in item.runs)
                 entry["best_seconds"] = min(run["all_clients_s"] for run in item.runs)
+                entry["worst_seconds"] = max(run["all_clients_s"] for run in item.runs)
                 entry.update(_median_cpu(item.runs))
             results[item.row.label] = entry
     finally:
