@@ -98,6 +98,29 @@ def test_binary_buffers_travel_both_ways(
     assert [bytes(b) for b in echoed["buffers"]] == payload
 
 
+BIG_DISPLAY = """
+from IPython.display import display
+blob = "".join(chr(32 + (i * 7919) % 2000) for i in range(1_000_000))
+display({"text/plain": blob, "application/json": {"n": len(blob)}}, raw=True)
+"""
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_a_big_display_data_arrives_intact(
+    kernel_server: RunningServer, kernel_id: str, protocol: str
+) -> None:
+    # 1,000,000 characters, most of them non-ASCII: ~2 MB of UTF-8 in one message.
+    expected = "".join(chr(32 + (i * 7919) % 2000) for i in range(1_000_000))
+    ws = KernelSocket.open(kernel_server, kernel_id, protocol)
+    try:
+        messages = ws.run(BIG_DISPLAY)
+    finally:
+        ws.close()
+    [display] = [m for m in messages if m["header"]["msg_type"] == "display_data"]
+    assert display["content"]["data"]["application/json"] == {"n": len(expected)}
+    assert display["content"]["data"]["text/plain"] == expected
+
+
 def test_two_connections_share_iopub_but_replies_go_to_the_requester(
     kernel_server: RunningServer, kernel_id: str
 ) -> None:

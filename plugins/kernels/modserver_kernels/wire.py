@@ -16,6 +16,7 @@ import json
 import struct
 from typing import Any
 
+import orjson
 from modserver.api.kernels import KernelMessage
 from modserver.jsonbody import loads
 
@@ -77,10 +78,12 @@ def from_zmq(channel: str, frames: list[bytes]) -> KernelMessage:
     if len(frames) < start + 4:
         raise WireError("too few ZMQ frames for a message")
     header, parent = frames[start], frames[start + 1]
+    # Every message from the kernel passes here (fan-out: once for all its WebSockets);
+    # orjson parses a header ~6x faster than json. Its errors are ValueErrors too.
     return KernelMessage(
         channel=channel,
-        header=json.loads(header),
-        parent_header=json.loads(parent),
+        header=orjson.loads(header),
+        parent_header=orjson.loads(parent),
         metadata=frames[start + 2],
         content=frames[start + 3],
         buffers=frames[start + 4 :],
