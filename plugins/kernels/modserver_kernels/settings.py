@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from modserver.settings import PluginSettings
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 
 class KernelsSettings(PluginSettings):
@@ -53,4 +53,25 @@ class KernelsSettings(PluginSettings):
     )
     shutdown_wait: float = Field(
         5.0, ge=0, description="Seconds a kernel gets to exit after shutdown_request."
+    )
+    # -- a remote kernel gateway (jupyter-kernel-gateway, Enterprise Gateway) --------------
+    gateway_url: str | None = Field(
+        None,
+        description=(
+            "Base URL of a kernel gateway (e.g. http://gateway:8888): kernelspecs, kernels "
+            "and kernel WebSockets then live there. Unset: kernels run locally."
+        ),
+    )
+    # A SecretStr, so `modserver config show` and reprs print stars, never the token.
+    gateway_auth_token: SecretStr | None = Field(
+        None, description="Token sent to the gateway as 'Authorization: token ...'."
+    )
+    gateway_headers: dict[str, str] = Field(
+        default_factory=dict, description="Extra HTTP headers on every request to the gateway."
+    )
+    gateway_connect_timeout: float = Field(
+        10.0, gt=0, description="Seconds to connect to the gateway."
+    )
+    gateway_request_timeout: float = Field(
+        60.0, gt=0, description="Seconds a gateway request (e.g. a kernel start) may take."
     )
