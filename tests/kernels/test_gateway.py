@@ -19,9 +19,13 @@ from typing import Any
 
 import httpx
 import pytest
+from websockets.exceptions import InvalidStatus
 
 from tests.conftest import RunningServer, start_server
 from tests.kernels.wsclient import KernelSocket, types
+from tests.yjs.conftest import start_yjs_server, write_notebook
+from tests.yjs.test_collaboration import wait_until
+from tests.yjs.test_execution import document_id, execute, outputs_on_disk, stream_text
 
 GATEWAY_TOKEN = "gateway-token-5e1f0c2a9b7d"
 
@@ -241,12 +245,21 @@ def test_a_wrong_gateway_token_is_a_clear_error(
     tmp_path_factory: pytest.TempPathFactory, gateway: Gateway
 ) -> None:
     server = start_on_gateway(tmp_path_factory, gateway.url, "not-the-token")
+    with gateway.client() as direct:
+        theirs = direct.post("/api/kernels", json={"name": "python3"}).json()["id"]
     try:
         with server.client() as client:
             specs = client.get("/api/kernelspecs")
             start = client.post("/api/kernels", json={"name": "python3"})
+        # The kernel WebSocket is refused at the handshake, with the same reason.
+        with pytest.raises(InvalidStatus) as refused:
+            KernelSocket.open(server, theirs)
     finally:
         server.stop()
+        with gateway.client() as direct:
+            direct.delete(f"/api/kernels/{theirs}")
+    assert refused.value.response.status_code == 502
+    assert b"gateway_auth_token" in refused.value.response.body
     for response in (specs, start):
         assert response.status_code == 502
         message = _error(response)["message"]
@@ -299,3 +312,32 @@ def test_the_gateway_token_is_shown_as_a_secret(tmp_path: Path) -> None:
     assert shown.returncode == 0, shown.stderr
     assert "gateway_auth_token" in shown.stdout
     assert GATEWAY_TOKEN not in shown.stdout + shown.stderr
+
+
+def test_the_server_runs_a_collaborative_cell_on_a_gateway_kernel(
+    tmp_path_factory: pytest.TempPathFactory, gateway: Gateway
+) -> None:
+    # Server-side execution (yjs) talks to the kernel through the Kernels service only.
+    root = tmp_path_factory.mktemp("gateway-yjs") / "root"
+    root.mkdir()
+    server = start_yjs_server(
+        root,
+        f"kernels.gateway_url={gateway.url}",
+        f"kernels.gateway_auth_token={GATEWAY_TOKEN}",
+        plugins="yjs,kernels",
+    )
+    try:
+        with server.client() as client:
+            started = client.post("api/kernels", json={"name": "python3"})
+            assert started.status_code == 201, started.text
+            kernel_id = started.json()["id"]
+        assert kernel_id in gateway.kernel_ids()
+        path = root / "run.ipynb"
+        write_notebook(path, "print(6*7)")
+        reply = execute(server, kernel_id, document_id(server, "run.ipynb"), "cell-0")
+        assert reply.status_code == 200 and reply.json() == {"status": "ok"}, reply.text
+        wait_until(lambda: stream_text(outputs_on_disk(path)) == "42\n")
+    finally:
+        server.stop()
+    # The kernel it started stopped with it.
+    assert kernel_id not in gateway.kernel_ids()
