@@ -49,8 +49,12 @@ async def relay_channels(websocket: WebSocket, gateway: GatewayKernels) -> None:
         finally:
             gateway.relays -= 1
     # The gateway closed first (kernel shut down): tell the browser, if it still listens.
+    # Codes that only report a missing or broken close frame cannot be sent on.
+    code = upstream.close_code
+    if code is None or code in (1005, 1006, 1015):
+        code = 1011
     with anyio.move_on_after(2), contextlib.suppress(*_PEER_GONE):
-        await websocket.close(code=upstream.close_code or 1000)
+        await websocket.close(code=code)
 
 
 async def _to_gateway(websocket: WebSocket, upstream: ClientConnection) -> None:

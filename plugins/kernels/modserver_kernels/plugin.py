@@ -7,6 +7,7 @@ inside the hooks.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,9 @@ from modserver_kernels.settings import KernelsSettings
 if TYPE_CHECKING:
     from modserver.state_store import StateStore
     from starlette.routing import BaseRoute
+
+
+log = logging.getLogger("modserver.kernels")
 
 
 class KernelsPlugin(Plugin):
@@ -128,6 +132,8 @@ async def _gateway_kernels(
 
     from modserver_kernels.gateway import GatewayKernels
 
+    if settings.keep_kernels:
+        log.warning("kernels.keep_kernels applies to local kernels: ignored with a gateway_url")
     gateway = GatewayKernels(settings, context.task_group)
     context.services.provide(Kernels, gateway)
     try:

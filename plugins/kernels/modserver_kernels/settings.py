@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from modserver.settings import PluginSettings
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 
 
 class KernelsSettings(PluginSettings):
@@ -75,3 +75,12 @@ class KernelsSettings(PluginSettings):
     gateway_request_timeout: float = Field(
         60.0, gt=0, description="Seconds a gateway request (e.g. a kernel start) may take."
     )
+
+    @field_validator("gateway_url")
+    @classmethod
+    def _http_gateway_url(cls, value: str | None) -> str | None:
+        if value is not None and value.strip() == "":
+            return None
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
