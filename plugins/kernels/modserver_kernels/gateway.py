@@ -126,6 +126,18 @@ class GatewayKernels(Kernels):
             raise GatewayError(f"Kernel gateway {self.url} answered {status}: {detail}")
         return response
 
+    async def request_json(
+        self, method: str, path: str, *, json: Any = None, missing: RequestError | None = None
+    ) -> Any:
+        """``request`` and its JSON body; a body that is not JSON is a ``GatewayError``."""
+        response = await self.request(method, path, json=json, missing=missing)
+        try:
+            return response.json()
+        except ValueError:
+            raise GatewayError(
+                f"Kernel gateway {self.url} answered {method} {path} with a body that is not JSON"
+            ) from None
+
     def ws_url(self, path: str) -> str:
         """The gateway's WebSocket URL for ``path`` (ws:// or wss://)."""
         if self.url.startswith("https://"):
@@ -169,13 +181,15 @@ class GatewayKernels(Kernels):
 
     async def kernelspecs(self, base_url: str) -> dict[str, Any]:
         """``{default, kernelspecs}`` from the gateway, resource URLs pointing at us."""
-        body = (await self.request("GET", "/api/kernelspecs")).json()
-        specs = body.get("kernelspecs") or {}
+        body = await self.request_json("GET", "/api/kernelspecs")
+        if not isinstance(body, dict):
+            body = {}
+        specs = body.get("kernelspecs")
         return {
             "default": body.get("default") or self.settings.default_kernel_name,
             "kernelspecs": {
                 name: self._local_urls(model, base_url)
-                for name, model in specs.items()
+                for name, model in (specs.items() if isinstance(specs, dict) else [])
                 if isinstance(model, dict)
             },
         }
@@ -183,10 +197,8 @@ class GatewayKernels(Kernels):
     async def kernelspec(self, name: str, base_url: str) -> dict[str, Any]:
         """One kernelspec's model from the gateway; raises ``NoSuchKernelSpec``."""
         missing = NoSuchKernelSpec(f"Kernel spec {name} not found")
-        response = await self.request(
-            "GET", f"/api/kernelspecs/{quote(name, safe='')}", missing=missing
-        )
-        return self._local_urls(response.json(), base_url)
+        path = f"/api/kernelspecs/{quote(name, safe='')}"
+        return self._local_urls(await self.request_json("GET", path, missing=missing), base_url)
 
     async def kernelspec_resource(self, name: str, file: str) -> httpx.Response:
         """A kernelspec's resource file (logo, kernel.js) from the gateway."""
@@ -195,8 +207,10 @@ class GatewayKernels(Kernels):
         return await self.request("GET", path, missing=missing)
 
     @staticmethod
-    def _local_urls(model: dict[str, Any], base_url: str) -> dict[str, Any]:
+    def _local_urls(model: Any, base_url: str) -> dict[str, Any]:
         # The browser fetches resources from modserver, which fetches them from the gateway.
+        if not isinstance(model, dict):
+            return {}
         name = str(model.get("name", ""))
         resources = model.get("resources") or {}
         model["resources"] = {
@@ -214,8 +228,10 @@ class GatewayKernels(Kernels):
         return f"/api/kernels/{quote(kernel_id, safe='')}{action}"
 
     async def list(self) -> list[KernelModel]:
-        body = (await self.request("GET", "/api/kernels")).json()
-        return [model for model in body if isinstance(model, dict)]
+        body = await self.request_json("GET", "/api/kernels")
+        return (
+            [model for model in body if isinstance(model, dict)] if isinstance(body, list) else []
+        )
 
     async def start(
         self, name: str | None = None, path: str | None = None, env: dict[str, str] | None = None
@@ -227,15 +243,14 @@ class GatewayKernels(Kernels):
         kernel_env = {k: v for k, v in (env or {}).items() if k.startswith(_ENV_PREFIX)}
         if kernel_env:
             body["env"] = kernel_env
-        model: KernelModel = (await self.request("POST", "/api/kernels", json=body)).json()
+        model: KernelModel = await self.request_json("POST", "/api/kernels", json=body)
         self._started.add(str(model["id"]))
         log.info("Kernel started on gateway %s: %s (%s)", self.url, model["id"], name)
         return model
 
     async def get(self, kernel_id: str) -> KernelModel:
         path = self._path(kernel_id)
-        response = await self.request("GET", path, missing=self._missing(kernel_id))
-        model: KernelModel = response.json()
+        model: KernelModel = await self.request_json("GET", path, missing=self._missing(kernel_id))
         return model
 
     async def shutdown(self, kernel_id: str) -> None:
@@ -252,8 +267,7 @@ class GatewayKernels(Kernels):
 
     async def restart(self, kernel_id: str) -> KernelModel:
         path = self._path(kernel_id, "/restart")
-        response = await self.request("POST", path, missing=self._missing(kernel_id))
-        model: KernelModel = response.json()
+        model: KernelModel = await self.request_json("POST", path, missing=self._missing(kernel_id))
         return model
 
     async def shutdown_all(self) -> None:
@@ -377,6 +391,8 @@ class GatewayStream:
         if message.channel != "iopub":
             parent_id = str(message.parent_header.get("msg_id", ""))
             origin = self.origins.get(parent_id, message.parent_header.get("session"))
+            if message.channel in ("shell", "control") and message.msg_type.endswith("_reply"):
+                self.origins.pop(parent_id, None)  # one reply per request
         for listener, session in list(self.listeners):
             if session is None or message.channel == "iopub" or session == origin:
                 listener(message)
