@@ -180,6 +180,9 @@ class KernelRegistry(Kernels):
         cwd = await anyio.to_thread.run_sync(self._cwd_for, path or "")
         kernel_id = str(uuid.uuid4())
         manager = SafeKernelManager(
+            # The API's id, so provisioners (gateway-provisioners name pods by it) and
+            # jupyter_client's logs speak of the same kernel as the REST API.
+            kernel_id=kernel_id,
             kernel_name=name,
             kernel_spec_manager=self.spec_manager,
             context=self._context,
