@@ -11,13 +11,15 @@ nox.options.default_venv_backend = "venv"
 nox.options.reuse_existing_virtualenvs = True
 
 FIXTURE_PLUGIN = "./tests/fixtures/modserver-hello"
+# A third-party kernel provisioner (jupyter_client entry point), for tests/kernels.
+FIXTURE_PROVISIONER = "./tests/fixtures/recording-provisioner"
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
     """Unit and end-to-end tests against the real server (installs the sample plugin)."""
     session.install("-e", ".[test]")
-    session.install(FIXTURE_PLUGIN)
+    session.install(FIXTURE_PLUGIN, FIXTURE_PROVISIONER)
     # The browser tests have their own session (e2e), so they do not run twice.
     # One worker per core; a test file stays on one worker (its module servers start once).
     # The browser tests have their own session (e2e), so they do not run twice.

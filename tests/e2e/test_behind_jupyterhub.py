@@ -25,8 +25,9 @@ SPAWN_TIMEOUT_MS = 180_000
 
 @pytest.fixture
 def hub(tmp_path: Path) -> Iterator[Hub]:
-    # Every built-in plugin the lab talks to, as a real deployment would run.
-    plugins = "lab,contents,kernels,sessions,config,events,nbconvert,terminals"
+    # Every built-in plugin the lab talks to, as a real deployment would run (the
+    # collaboration frontend is installed with the test extras: yjs must serve it).
+    plugins = "lab,contents,kernels,sessions,config,events,nbconvert,terminals,yjs"
     running = start_hub(tmp_path / "hub", plugins=plugins)
     yield running
     running.stop()

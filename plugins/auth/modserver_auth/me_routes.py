@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from modserver.api.auth import ACTIONS, Authorizer, User
+from modserver.api.auth import Authorizer, User
+from modserver.api.me import granted_permissions, parse_permissions
 from modserver.errors import http_error
 from modserver.jsonbody import InvalidJSON, loads, read_body
 from modserver.routing import current_user, route
@@ -25,29 +26,6 @@ from modserver_auth.users import UPDATABLE_FIELDS
 MAX_FIELD_LENGTH = 256
 
 
-def _bad_permissions(raw: str) -> Exception:
-    return http_error(
-        400, f'permissions should be a JSON dict of {{"resource": ["action",]}}, got {raw!r}'
-    )
-
-
-def parse_permissions(raw: str) -> dict[str, list[str]]:
-    """The ``permissions`` query argument: ``{"resource": ["action", ...]}``; 400 if not."""
-    if not raw:
-        return {}
-    try:
-        asked = loads(raw)
-    except InvalidJSON:
-        raise _bad_permissions(raw) from None
-    if not isinstance(asked, dict):
-        raise _bad_permissions(raw)
-    for resource, actions in asked.items():
-        if not isinstance(actions, list) or not all(isinstance(a, str) for a in actions):
-            raise _bad_permissions(raw)
-        del resource
-    return asked
-
-
 def me_routes(runtime: AuthRuntime, services: ServiceView) -> list[BaseRoute]:
     """The identity routes."""
 
@@ -57,15 +35,7 @@ def me_routes(runtime: AuthRuntime, services: ServiceView) -> list[BaseRoute]:
     async def get_me(request: Request) -> JSONResponse:
         asked = parse_permissions(request.query_params.get("permissions", ""))
         user = current_user(request)
-        authorizer = services.get(Authorizer)
-        permissions: dict[str, list[str]] = {}
-        for resource, actions in asked.items():
-            permissions[resource] = [
-                action
-                for action in actions
-                # Unknown action names are simply not granted, as in jupyter_server.
-                if action in ACTIONS and await authorizer.is_authorized(user, action, resource)
-            ]
+        permissions = await granted_permissions(services.get(Authorizer), user, asked)
         permissions["updatable_fields"] = list(UPDATABLE_FIELDS) if await can_update(user) else []
         return JSONResponse({"identity": user.identity_model(), "permissions": permissions})
 

@@ -7,34 +7,13 @@ hub's to change, so ``updatable_fields`` is empty and there is no ``PATCH``.
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
-from modserver.api.auth import ACTIONS, Authorizer
-from modserver.errors import http_error
+from modserver.api.auth import Authorizer
+from modserver.api.me import granted_permissions, parse_permissions
 from modserver.routing import current_user, route
 from modserver.services import ServiceView
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute
-
-
-def parse_permissions(raw: str) -> dict[str, list[str]]:
-    """The ``permissions`` query argument: ``{"resource": ["action", ...]}``; 400 if not."""
-    if not raw:
-        return {}
-    try:
-        asked: Any = json.loads(raw)
-    except ValueError:
-        asked = None
-    if not isinstance(asked, dict) or not all(
-        isinstance(actions, list) and all(isinstance(a, str) for a in actions)
-        for actions in asked.values()
-    ):
-        raise http_error(
-            400, f'permissions should be a JSON dict of {{"resource": ["action",]}}, got {raw!r}'
-        )
-    return asked
 
 
 def me_routes(services: ServiceView) -> list[BaseRoute]:
@@ -43,14 +22,7 @@ def me_routes(services: ServiceView) -> list[BaseRoute]:
     async def get_me(request: Request) -> JSONResponse:
         asked = parse_permissions(request.query_params.get("permissions", ""))
         user = current_user(request)
-        authorizer = services.get(Authorizer)
-        permissions: dict[str, list[str]] = {}
-        for resource, actions in asked.items():
-            permissions[resource] = [
-                action
-                for action in actions
-                if action in ACTIONS and await authorizer.is_authorized(user, action, resource)
-            ]
+        permissions = await granted_permissions(services.get(Authorizer), user, asked)
         permissions["updatable_fields"] = []
         return JSONResponse({"identity": user.identity_model(), "permissions": permissions})
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import anyio
@@ -19,6 +19,9 @@ from modserver.routing import route
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import BaseRoute
+
+if TYPE_CHECKING:
+    from modserver_kernels.gateway import GatewayKernels
 
 RESOURCE = "kernelspecs"
 
@@ -67,16 +70,28 @@ def resource_file(manager: KernelSpecManager, name: str, file: str) -> Path | No
 
 
 def kernelspec_routes(
-    manager: Callable[[], KernelSpecManager], default: Callable[[], str], base_url: str
+    manager: Callable[[], KernelSpecManager],
+    default: Callable[[], str],
+    base_url: str,
+    gateway: Callable[[], GatewayKernels | None] = lambda: None,
 ) -> list[BaseRoute]:
-    """The kernelspec routes; ``manager`` returns the running spec manager."""
+    """The kernelspec routes; ``manager`` returns the running spec manager.
+
+    When ``gateway`` returns a gateway (``kernels.gateway_url``), specs come from it.
+    """
 
     async def list_specs(request: Request) -> Response:
+        remote = gateway()
+        if remote is not None:
+            return JSONResponse(await remote.kernelspecs(base_url))
         model = await anyio.to_thread.run_sync(all_specs, manager(), default(), base_url)
         return JSONResponse(model)
 
     async def get_spec(request: Request) -> Response:
         name = request.path_params["name"]
+        remote = gateway()
+        if remote is not None:
+            return JSONResponse(await remote.kernelspec(name, base_url))
         try:
             model = await anyio.to_thread.run_sync(one_spec, manager(), name, base_url)
         except NoSuchKernel:
@@ -86,6 +101,11 @@ def kernelspec_routes(
     async def get_resource(request: Request) -> Response:
         name = request.path_params["name"]
         file = request.path_params["file"]
+        remote = gateway()
+        if remote is not None:
+            upstream = await remote.kernelspec_resource(name, file)
+            kind = upstream.headers.get("content-type", "application/octet-stream")
+            return Response(upstream.content, media_type=kind)
         try:
             target = await anyio.to_thread.run_sync(resource_file, manager(), name, file)
         except NoSuchKernel:

@@ -180,6 +180,9 @@ class KernelRegistry(Kernels):
         cwd = await anyio.to_thread.run_sync(self._cwd_for, path or "")
         kernel_id = str(uuid.uuid4())
         manager = SafeKernelManager(
+            # The API's id, so provisioners (gateway-provisioners name pods by it) and
+            # jupyter_client's logs speak of the same kernel as the REST API.
+            kernel_id=kernel_id,
             kernel_name=name,
             kernel_spec_manager=self.spec_manager,
             context=self._context,
@@ -187,13 +190,7 @@ class KernelRegistry(Kernels):
         )
         # The kernel runs user code: it gets no server setting or secret (MODSERVER_*).
         full_env = child_environment(env)
-        client = KernelClient(
-            kernel_id,
-            self._context,
-            hold_messages=self.settings.replay_messages,
-            hold_bytes=self.settings.replay_bytes,
-            hold_sessions=self.settings.replay_sessions,
-        )
+        client = self._new_client(kernel_id)
         kernel = RunningKernel(kernel_id, name, manager, client, cwd=str(cwd), env=dict(env or {}))
         try:
             # Independent in keep mode: no JPY_PARENT_PID, so ipykernel's parent poller does
@@ -218,6 +215,16 @@ class KernelRegistry(Kernels):
         log.info("Kernel started: %s (%s) in %s", kernel_id, name, cwd)
         self._emit("start", kernel, "started")
         return self.model(kernel)
+
+    def _new_client(self, kernel_id: str) -> KernelClient:
+        """The shared client of a kernel, holding replay messages as the settings say."""
+        return KernelClient(
+            kernel_id,
+            self._context,
+            hold_messages=self.settings.replay_messages,
+            hold_bytes=self.settings.replay_bytes,
+            hold_sessions=self.settings.replay_sessions,
+        )
 
     def _cwd_for(self, path: str) -> Path:
         # The nearest existing folder at or above the API path, never outside the root.
@@ -319,13 +326,7 @@ class KernelRegistry(Kernels):
             manager = adopted_manager(
                 kernel_id, record, self.spec_manager, self._context, self.settings.shutdown_wait
             )
-            client = KernelClient(
-                kernel_id,
-                self._context,
-                hold_messages=self.settings.replay_messages,
-                hold_bytes=self.settings.replay_bytes,
-                hold_sessions=self.settings.replay_sessions,
-            )
+            client = self._new_client(kernel_id)
             kernel = RunningKernel(
                 kernel_id,
                 str(record["name"]),

@@ -7,6 +7,7 @@ inside the hooks.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,9 @@ from modserver_kernels.settings import KernelsSettings
 if TYPE_CHECKING:
     from modserver.state_store import StateStore
     from starlette.routing import BaseRoute
+
+
+log = logging.getLogger("modserver.kernels")
 
 
 class KernelsPlugin(Plugin):
@@ -43,6 +47,10 @@ class KernelsPlugin(Plugin):
             from modserver_kernels.manager import KernelRegistry
 
             settings = context.settings_as(KernelsSettings)
+            if settings.gateway_url:
+                async with _gateway_kernels(context, settings):
+                    yield
+                return
             store = await _kept_kernels_store(context) if settings.keep_kernels else None
             # Tasks live in the server's task group (a group opened here could not be
             # exited inside the core's shutdown time limit); the registry's own cancel
@@ -76,29 +84,36 @@ class KernelsPlugin(Plugin):
 
     @hookimpl
     def modserver_routes(self, context: PluginContext) -> list[BaseRoute]:
+        from modserver_kernels.gateway import GatewayKernels
         from modserver_kernels.kernelspec_routes import kernelspec_routes
         from modserver_kernels.manager import KernelRegistry
         from modserver_kernels.routes import kernel_routes
 
-        def running_registry() -> KernelRegistry:
-            return context.running(KernelRegistry)
+        def running_registry() -> KernelRegistry | GatewayKernels:
+            # Kernels on a gateway (kernels.gateway_url) or local ones.
+            gateway = context.running_or_none(GatewayKernels)
+            return gateway if gateway is not None else context.running(KernelRegistry)
 
         base_url = context.core.base_url
         settings = context.settings_as(KernelsSettings)
         return [
             *kernelspec_routes(
-                lambda: running_registry().spec_manager,
+                lambda: context.running(KernelRegistry).spec_manager,
                 lambda: settings.default_kernel_name,
                 base_url,
+                lambda: context.running_or_none(GatewayKernels),
             ),
             *kernel_routes(running_registry, base_url, context.server),
         ]
 
     @hookimpl
     def modserver_status(self, context: PluginContext) -> dict[str, Any]:
+        from modserver_kernels.gateway import GatewayKernels
         from modserver_kernels.manager import KernelRegistry
 
-        registry = context.running_or_none(KernelRegistry)
+        registry = context.running_or_none(KernelRegistry) or context.running_or_none(
+            GatewayKernels
+        )
         if registry is None:
             return {"kernels": 0, "connections": 0}
         return registry.status()
@@ -106,6 +121,28 @@ class KernelsPlugin(Plugin):
     @hookimpl
     def modserver_openapi(self, context: PluginContext) -> dict[str, Any]:
         return packaged_fragment("modserver_kernels")
+
+
+@asynccontextmanager
+async def _gateway_kernels(
+    context: PluginContext, settings: KernelsSettings
+) -> AsyncIterator[None]:
+    """Provide the ``Kernels`` service of a remote gateway while the block runs."""
+    import anyio
+
+    from modserver_kernels.gateway import GatewayKernels
+
+    if settings.keep_kernels:
+        log.warning("kernels.keep_kernels applies to local kernels: ignored with a gateway_url")
+    gateway = GatewayKernels(settings, context.task_group)
+    context.services.provide(Kernels, gateway)
+    try:
+        with context.keep(gateway):
+            yield
+    finally:
+        # The kernels this server started on the gateway stop with it, as local ones do.
+        with anyio.CancelScope(shield=True):
+            await gateway.shutdown_all()
 
 
 async def _kept_kernels_store(context: PluginContext) -> StateStore:

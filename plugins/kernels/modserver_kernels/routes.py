@@ -21,6 +21,8 @@ from starlette.routing import BaseRoute
 from starlette.websockets import WebSocket
 
 from modserver_kernels.connection import OpenSessions, serve_channels
+from modserver_kernels.gateway import GatewayKernels
+from modserver_kernels.gateway_relay import relay_channels
 from modserver_kernels.manager import KernelBusy, KernelRegistry, KernelStartError
 
 RESOURCE = "kernels"
@@ -44,7 +46,7 @@ def _check_relative(path: str) -> None:
 
 
 def kernel_routes(
-    registry: Callable[[], KernelRegistry], base_url: str, server: ServerControl
+    registry: Callable[[], KernelRegistry | GatewayKernels], base_url: str, server: ServerControl
 ) -> list[BaseRoute]:
     """The routes; ``registry`` returns the running registry (it exists after startup)."""
     sessions = OpenSessions()
@@ -95,7 +97,11 @@ def kernel_routes(
         return JSONResponse(model)
 
     async def channels(websocket: WebSocket) -> None:
-        await serve_channels(websocket, registry(), sessions)
+        service = registry()
+        if isinstance(service, GatewayKernels):
+            await relay_channels(websocket, service)
+        else:
+            await serve_channels(websocket, service, sessions)
 
     # Starting, stopping, interrupting and restarting a kernel run or control code:
     # "execute", whatever the HTTP method (editors may write files, not run them).

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from modserver.settings import PluginSettings
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 
 
 class KernelsSettings(PluginSettings):
@@ -54,3 +54,33 @@ class KernelsSettings(PluginSettings):
     shutdown_wait: float = Field(
         5.0, ge=0, description="Seconds a kernel gets to exit after shutdown_request."
     )
+    # -- a remote kernel gateway (jupyter-kernel-gateway, Enterprise Gateway) --------------
+    gateway_url: str | None = Field(
+        None,
+        description=(
+            "Base URL of a kernel gateway (e.g. http://gateway:8888): kernelspecs, kernels "
+            "and kernel WebSockets then live there. Unset: kernels run locally."
+        ),
+    )
+    # A SecretStr, so `modserver config show` and reprs print stars, never the token.
+    gateway_auth_token: SecretStr | None = Field(
+        None, description="Token sent to the gateway as 'Authorization: token ...'."
+    )
+    gateway_headers: dict[str, str] = Field(
+        default_factory=dict, description="Extra HTTP headers on every request to the gateway."
+    )
+    gateway_connect_timeout: float = Field(
+        10.0, gt=0, description="Seconds to connect to the gateway."
+    )
+    gateway_request_timeout: float = Field(
+        60.0, gt=0, description="Seconds a gateway request (e.g. a kernel start) may take."
+    )
+
+    @field_validator("gateway_url")
+    @classmethod
+    def _http_gateway_url(cls, value: str | None) -> str | None:
+        if value is not None and value.strip() == "":
+            return None
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
