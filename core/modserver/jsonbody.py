@@ -107,3 +107,11 @@ async def read_json_object(request: Request, *, empty: bool = False) -> dict[str
     if not isinstance(body, dict):
         raise HTTPException(400, detail="The request body must be a JSON object")
     return body
+
+
+def optional_string(body: dict[str, Any], key: str) -> str | None:
+    """``body[key]`` when it is a string, None when it is absent or null; 400 otherwise."""
+    value = body.get(key)
+    if value is not None and not isinstance(value, str):
+        raise HTTPException(400, detail=f"Field {key!r} must be a string or null")
+    return value

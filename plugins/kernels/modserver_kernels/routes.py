@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any
 
 from modserver import ServerControl
 from modserver.api.auth import Action
 from modserver.api.contents import ContentsError
 from modserver.errors import http_error, json_object
+from modserver.jsonbody import optional_string
 from modserver.routing import route, websocket_route
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -27,13 +27,6 @@ from modserver_kernels.manager import KernelBusy, KernelRegistry, KernelStartErr
 
 RESOURCE = "kernels"
 EXECUTE: Action = "execute"
-
-
-def _optional_str(body: dict[str, Any], key: str) -> str | None:
-    value = body.get(key)
-    if value is not None and not isinstance(value, str):
-        raise http_error(400, f"{key} must be a string")
-    return value
 
 
 def _check_relative(path: str) -> None:
@@ -58,8 +51,8 @@ def kernel_routes(
 
     async def start_kernel(request: Request) -> Response:
         body = await json_object(request, empty=True)
-        name = _optional_str(body, "name")
-        path = _optional_str(body, "path")
+        name = optional_string(body, "name")
+        path = optional_string(body, "path")
         if path is not None:
             _check_relative(path)
         try:

@@ -13,6 +13,7 @@ from modserver.api.auth import Action
 from modserver.api.kernels import KernelNotFound, NoSuchKernelSpec
 from modserver.api.sessions import KernelChoice, SessionGone, SessionNotFound
 from modserver.errors import http_error, json_object
+from modserver.jsonbody import optional_string
 from modserver.routing import route
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -46,7 +47,7 @@ def session_routes(manager: Callable[[], SessionManager], base_url: str) -> list
                 raise http_error(400, f"Missing field in JSON data: {required}")
         path = _string(body, "path")
         kind = _string(body, "type")
-        name = _optional_string(body, "name")
+        name = optional_string(body, "name")
         choice = _kernel_choice(body.get("kernel")) or KernelChoice()
         try:
             model = await manager().create(path=path, type=kind, name=name, kernel=choice)
@@ -73,7 +74,7 @@ def session_routes(manager: Callable[[], SessionManager], base_url: str) -> list
             if key in body:
                 changes[key] = _string(body, key)
         if "name" in body:
-            changes["name"] = _optional_string(body, "name")
+            changes["name"] = optional_string(body, "name")
         choice = _kernel_choice(body.get("kernel"))
         try:
             return JSONResponse(await manager().update(session_id, changes, choice))
@@ -122,21 +123,14 @@ def _string(body: dict[str, Any], key: str) -> str:
     return value
 
 
-def _optional_string(body: dict[str, Any], key: str) -> str | None:
-    value = body.get(key)
-    if value is not None and not isinstance(value, str):
-        raise http_error(400, f"Field {key!r} must be a string or null")
-    return value
-
-
 def _kernel_choice(value: Any) -> KernelChoice | None:
     """The ``kernel`` field: ``{"id": ...}`` (takes precedence) or ``{"name": ...}``."""
     if value is None:
         return None
     if not isinstance(value, dict):
         raise http_error(400, 'Field \'kernel\' must be an object such as {"name": "python3"}')
-    kernel_id = _optional_string(value, "id")
-    kernel_name = _optional_string(value, "name")
+    kernel_id = optional_string(value, "id")
+    kernel_name = optional_string(value, "name")
     if kernel_id:
         return KernelChoice(id=kernel_id)
     if kernel_name:

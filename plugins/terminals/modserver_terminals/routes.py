@@ -7,10 +7,10 @@ owner only, docs/security.md); listing is ``read``. The WebSocket lives in conne
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from modserver.api.auth import Action
 from modserver.errors import http_error, json_object
+from modserver.jsonbody import optional_string
 from modserver.routing import route, websocket_route
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -25,13 +25,6 @@ RESOURCE = "terminals"
 EXECUTE: Action = "execute"
 
 
-def _optional_str(body: dict[str, Any], key: str) -> str | None:
-    value = body.get(key)
-    if value is not None and not isinstance(value, str):
-        raise http_error(400, f"{key} must be a string")
-    return value
-
-
 def terminal_routes(registry: Callable[[], TerminalRegistry]) -> list[BaseRoute]:
     """The routes; ``registry`` returns the running registry (it exists after startup)."""
 
@@ -41,7 +34,9 @@ def terminal_routes(registry: Callable[[], TerminalRegistry]) -> list[BaseRoute]
     async def create_terminal(request: Request) -> Response:
         body = await json_object(request, empty=True)
         try:
-            model = await registry().create(_optional_str(body, "name"), _optional_str(body, "cwd"))
+            model = await registry().create(
+                optional_string(body, "name"), optional_string(body, "cwd")
+            )
         except TerminalRequestError as exc:
             raise http_error(exc.status, exc.message) from None
         except SpawnError as exc:
