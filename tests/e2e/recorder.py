@@ -22,7 +22,9 @@ HASHED = re.compile(r"(?<=[./-])[0-9a-f]{16,}(?=\.)")
 CHUNK = re.compile(r"/(\d+|[0-9a-f]{16,})\.([0-9a-f]{16,}\.)?(js|css|map)$")
 CACHE_BUSTER = re.compile(r"^\d{10,}$")
 WS_BINDING = "__e2eWebSocketFailed"
-# Runs before the page's scripts: a WebSocket that errs before it opened was refused.
+# Runs before the page's scripts: a WebSocket that errs before it opened was refused,
+# unless the page itself closed it first (a frontend dropping a reconnect attempt it no
+# longer needs also gets an error event; the server never saw a refusal there).
 WATCH_WEBSOCKETS = """
 (() => {
   const Native = window.WebSocket;
@@ -32,8 +34,12 @@ WATCH_WEBSOCKETS = """
       let opened = false;
       this.addEventListener("open", () => { opened = true; });
       this.addEventListener("error", () => {
-        if (!opened && window.BINDING) window.BINDING(this.url);
+        if (!opened && !this.closedByPage && window.BINDING) window.BINDING(this.url);
       });
+    }
+    close(...args) {
+      this.closedByPage = true;
+      return super.close(...args);
     }
   }
   window.WebSocket = WatchedWebSocket;
