@@ -20,7 +20,6 @@ def tests(session: nox.Session) -> None:
     """Unit and end-to-end tests against the real server (installs the sample plugin)."""
     session.install("-e", ".[test]")
     session.install(FIXTURE_PLUGIN, FIXTURE_PROVISIONER)
-    # The browser tests have their own session (e2e), so they do not run twice.
     # One worker per core; a test file stays on one worker (its module servers start once).
     # The browser tests have their own session (e2e), so they do not run twice.
     session.run(
