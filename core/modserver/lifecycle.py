@@ -6,12 +6,16 @@ surfaces as one ``PluginStartupError`` naming it. Each shutdown is bounded in ti
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from types import TracebackType
 
 import anyio
+import anyio.from_thread
+import anyio.lowlevel
 import pluggy
 
 from modserver.hooks import call_plugin_hook
@@ -62,12 +66,35 @@ async def run_plugins(
 
 
 async def _warm_up(plugin: Plugin, prepare: Callable[[], object]) -> None:
-    """Run one ``context.warm_up`` preparation off the event loop; log a failure."""
-    try:
-        # Abandoned when the server stops: a stop never waits for an import.
-        await anyio.to_thread.run_sync(prepare, abandon_on_cancel=True)
-    except Exception:
-        log.exception("plugin %s failed to warm up; it prepares on first use", plugin.name)
+    """Run one ``context.warm_up`` preparation in a thread of its own; log a failure.
+
+    A daemon thread, not a worker of anyio's pool: the process must not wait for an import
+    to finish before it exits, so a stop right after the start stays quick. Awaited here
+    (the task ends with the work, or is cancelled when the server stops, abandoning it).
+    """
+    token = anyio.lowlevel.current_token()
+    finished = anyio.Event()
+    failure: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            prepare()
+        except Exception as exc:
+            failure.append(exc)
+        finally:
+            # The loop may have stopped meanwhile: then nobody waits for the news.
+            with contextlib.suppress(Exception):
+                anyio.from_thread.run_sync(finished.set, token=token)
+
+    name = f"modserver warm-up ({plugin.name})"
+    threading.Thread(target=work, name=name, daemon=True).start()
+    await finished.wait()
+    if failure:
+        log.error(
+            "plugin %s failed to warm up; it prepares on first use",
+            plugin.name,
+            exc_info=failure[0],
+        )
     else:
         log.debug("plugin %s warmed up (%s)", plugin.name, _name(prepare))
 

@@ -193,6 +193,16 @@ def test_a_stop_during_background_thread_work_exits_0(server_factory, tmp_path: 
     assert "Traceback" not in server.log()
 
 
+def test_a_stop_does_not_wait_for_a_warm_up_still_running(server_factory, tmp_path: Path):
+    """A warm-up (a big import, say) still running is abandoned: the process exits at once."""
+    busy = tmp_path / "busy"  # never created: the warm-up would run for its full minute
+    server = server_factory("--set", f"hello.warm_up_until={busy}", plugins="hello")
+    wait_until(lambda: Path(f"{busy}.warming").exists())
+    assert server.stop(signal.SIGTERM, timeout=20) == 0, server.log()
+    assert not busy.exists()
+    assert "Traceback" not in server.log()
+
+
 def wait_until(condition: Callable[[], bool], timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
