@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import anyio
-from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from modserver.errors import http_error
 from modserver.routing import route
 from starlette.requests import Request
@@ -21,6 +20,8 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import BaseRoute
 
 if TYPE_CHECKING:
+    from jupyter_client.kernelspec import KernelSpecManager
+
     from modserver_kernels.gateway import GatewayKernels
 
 RESOURCE = "kernelspecs"
@@ -69,6 +70,13 @@ def resource_file(manager: KernelSpecManager, name: str, file: str) -> Path | No
     return target
 
 
+def _no_such_kernel() -> type[Exception]:
+    """jupyter_client's unknown-kernelspec error (imported on first need, not at startup)."""
+    from jupyter_client.kernelspec import NoSuchKernel
+
+    return NoSuchKernel
+
+
 def kernelspec_routes(
     manager: Callable[[], KernelSpecManager],
     default: Callable[[], str],
@@ -94,7 +102,7 @@ def kernelspec_routes(
             return JSONResponse(await remote.kernelspec(name, base_url))
         try:
             model = await anyio.to_thread.run_sync(one_spec, manager(), name, base_url)
-        except NoSuchKernel:
+        except _no_such_kernel():
             raise http_error(404, f"Kernel spec {name} not found") from None
         return JSONResponse(model)
 
@@ -108,7 +116,7 @@ def kernelspec_routes(
             return Response(upstream.content, media_type=kind)
         try:
             target = await anyio.to_thread.run_sync(resource_file, manager(), name, file)
-        except NoSuchKernel:
+        except _no_such_kernel():
             raise http_error(404, f"Kernel spec {name} not found") from None
         if target is None:
             raise http_error(404, f"Kernel spec {name} has no file {file}")

@@ -17,8 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 import zmq.asyncio
-from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-from jupyter_client.manager import AsyncKernelManager
 from modserver.api.contents import Contents
 from modserver.api.events import KERNEL_ACTIONS_SCHEMA_ID, Events
 from modserver.api.kernels import (
@@ -33,12 +31,12 @@ from modserver.child_env import child_environment
 from modserver.state_store import StateStore
 
 from modserver_kernels.client import KernelClient, utcnow
-from modserver_kernels.kept import KERNEL_RECORD, adopted_manager, kernel_record, process_alive
-from modserver_kernels.launch import SafeKernelManager
 from modserver_kernels.settings import KernelsSettings
 
 if TYPE_CHECKING:
     from anyio.abc import TaskGroup
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import AsyncKernelManager
 
 log = logging.getLogger("modserver.kernels")
 
@@ -112,12 +110,26 @@ class KernelRegistry(Kernels):
         self.root_dir = root_dir
         self.contents = contents
         self.events = events  # jupyter_server's kernel action events, when a provider is enabled
-        self.spec_manager = KernelSpecManager()
+        self._spec_manager: KernelSpecManager | None = None
         self._group = task_group
         self._context = zmq.asyncio.Context()
         self._kernels: dict[str, RunningKernel] = {}
         # Cancelled at shutdown: they end the watchers started in the server's task group.
         self._watchers: list[anyio.CancelScope] = []
+
+    @property
+    def spec_manager(self) -> KernelSpecManager:
+        """jupyter_client's kernelspec finder, made on first use.
+
+        jupyter_client (with traitlets and its provisioner entry points) is the kernels
+        plugin's heaviest import: made here, not at startup, it is imported after the
+        server listens (the plugin's warm-up) rather than before.
+        """
+        if self._spec_manager is None:
+            from jupyter_client.kernelspec import KernelSpecManager
+
+            self._spec_manager = KernelSpecManager()
+        return self._spec_manager
 
     # -- lookups --------------------------------------------------------------------------
 
@@ -172,6 +184,10 @@ class KernelRegistry(Kernels):
     async def start(
         self, name: str | None = None, path: str | None = None, env: dict[str, str] | None = None
     ) -> KernelModel:
+        from jupyter_client.kernelspec import NoSuchKernel
+
+        from modserver_kernels.launch import SafeKernelManager
+
         name = name or self.settings.default_kernel_name
         try:
             await anyio.to_thread.run_sync(self.spec_manager.get_kernel_spec, name)
@@ -283,6 +299,8 @@ class KernelRegistry(Kernels):
         """Record the kernel (again: a restart changes its process) in keep mode."""
         if self.store is None or kernel.stopping:
             return
+        from modserver_kernels.kept import KERNEL_RECORD, kernel_record
+
         try:
             record = await kernel_record(kernel.manager, kernel.name, kernel.cwd, kernel.env)
             if record is None:
@@ -298,6 +316,8 @@ class KernelRegistry(Kernels):
     async def _forget(self, kernel: RunningKernel) -> None:
         if self.store is None:
             return
+        from modserver_kernels.kept import KERNEL_RECORD
+
         try:
             await self.store.delete(KERNEL_RECORD, kernel.id)
         except Exception:
@@ -307,6 +327,8 @@ class KernelRegistry(Kernels):
         """Take back every kernel an earlier server kept that still answers; forget the rest."""
         if self.store is None:
             return
+        from modserver_kernels.kept import KERNEL_RECORD
+
         records = await self.store.load(KERNEL_RECORD)
         async with anyio.create_task_group() as group:
             for kernel_id, record in records.items():
@@ -315,6 +337,8 @@ class KernelRegistry(Kernels):
             log.info("Kept kernels: %d of %d adopted", len(self._kernels), len(records))
 
     async def _adopt(self, kernel_id: str, record: dict[str, Any]) -> None:
+        from modserver_kernels.kept import KERNEL_RECORD, adopted_manager, process_alive
+
         client: KernelClient | None = None
         kernel: RunningKernel | None = None
         try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from modserver import ServerControl
 from modserver.api.auth import Action
@@ -21,9 +22,10 @@ from starlette.routing import BaseRoute
 from starlette.websockets import WebSocket
 
 from modserver_kernels.connection import OpenSessions, serve_channels
-from modserver_kernels.gateway import GatewayKernels
-from modserver_kernels.gateway_relay import relay_channels
 from modserver_kernels.manager import KernelBusy, KernelRegistry, KernelStartError
+
+if TYPE_CHECKING:
+    from modserver_kernels.gateway import GatewayKernels
 
 RESOURCE = "kernels"
 EXECUTE: Action = "execute"
@@ -91,10 +93,14 @@ def kernel_routes(
 
     async def channels(websocket: WebSocket) -> None:
         service = registry()
-        if isinstance(service, GatewayKernels):
-            await relay_channels(websocket, service)
-        else:
+        if isinstance(service, KernelRegistry):
             await serve_channels(websocket, service, sessions)
+        else:
+            # Imported here: the gateway client (httpx, websockets) would add about a
+            # tenth of a second to every server's start, and few servers use a gateway.
+            from modserver_kernels.gateway_relay import relay_channels
+
+            await relay_channels(websocket, service)
 
     # Starting, stopping, interrupting and restarting a kernel run or control code:
     # "execute", whatever the HTTP method (editors may write files, not run them).

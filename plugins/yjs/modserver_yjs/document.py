@@ -13,11 +13,9 @@ from __future__ import annotations
 import base64
 import copy
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
-from jupyter_ydoc import ydocs
-from jupyter_ydoc.ybasedoc import YBaseDoc
 from modserver.api.contents import Contents, ContentsError
 from modserver.api.fileid import FileIds
 from pycrdt import Doc
@@ -25,6 +23,9 @@ from pycrdt import Doc
 from modserver_yjs.history import DocumentHistory
 from modserver_yjs.room import Room
 from modserver_yjs.settings import YjsSettings
+
+if TYPE_CHECKING:
+    from jupyter_ydoc.ybasedoc import YBaseDoc
 
 log = logging.getLogger("modserver.yjs")
 
@@ -44,6 +45,18 @@ def parse_room_id(room_id: str) -> tuple[str, str, str] | None:
     if len(parts) != 3 or not all(parts):
         return None
     return parts[0], parts[1], parts[2]
+
+
+def document_model(file_type: str) -> type[YBaseDoc]:
+    """jupyter_ydoc's document model for a file type (``file`` for unknown types).
+
+    jupyter_ydoc is imported on first need (its models are found through entry points): the
+    plugin's warm-up imports it after the server listens, so startup does not wait for it.
+    """
+    from jupyter_ydoc import ydocs
+
+    model: type[YBaseDoc] = ydocs.get(file_type, ydocs["file"])
+    return model
 
 
 class DocumentRoom(Room):
@@ -69,8 +82,7 @@ class DocumentRoom(Room):
         self.file_ids = file_ids
         self.settings = settings
         self.history = history
-        model_class = ydocs.get(file_type, ydocs["file"])
-        self.document: YBaseDoc = model_class(self.doc, self.awareness)
+        self.document: YBaseDoc = document_model(file_type)(self.doc, self.awareness)
         self.path: str | None = None
         self._loaded = False
         self._saved: Any = None  # the content last read from or written to the file
@@ -107,7 +119,7 @@ class DocumentRoom(Room):
                 # First opened: loaded by a fixed client id, so the same file gives the same
                 # Yjs history even if the stored one was lost.
                 seed: Doc[Any] = Doc(client_id=0)
-                ydocs.get(self.file_type, ydocs["file"])(seed).set(content)
+                document_model(self.file_type)(seed).set(content)
                 self.doc.apply_update(seed.get_update())
             self.path = path
             self.document.path = path

@@ -65,6 +65,7 @@ class YjsPlugin(Plugin):
         async def lifespan() -> AsyncIterator[None]:
             import anyio
 
+            from modserver_yjs.document import document_model
             from modserver_yjs.fileids import SqliteFileIds
             from modserver_yjs.history import DocumentHistory
             from modserver_yjs.rooms import RoomRegistry
@@ -84,6 +85,8 @@ class YjsPlugin(Plugin):
                 tasks,
                 DocumentHistory(database),  # the same database, its own table
             )
+            # The document models (jupyter_ydoc), imported after the server listens.
+            context.warm_up(lambda: document_model("notebook"))
             forget = context.server.on_stopping(registry.disconnect_all)
             try:
                 with context.keep(file_ids), context.keep(registry):
