@@ -103,7 +103,13 @@ class KernelsPlugin(Plugin):
                 base_url,
                 lambda: context.running_or_none(GatewayKernels),
             ),
-            *kernel_routes(running_registry, base_url, context.server),
+            *kernel_routes(
+                running_registry,
+                lambda: context.services.get(Kernels),
+                settings,
+                base_url,
+                context.server,
+            ),
         ]
 
     @hookimpl

@@ -1,7 +1,8 @@
 """Kernel routes: ``/api/kernels`` REST in jupyter_server 2.x's shapes, and the WebSocket.
 
 Endpoints parse the request, call the ``KernelRegistry`` (manager.py) and turn its
-exceptions into JSON errors; the WebSocket lives in connection.py.
+exceptions into JSON errors; the WebSocket lives in connection.py and uses only the
+public ``Kernels`` service.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from modserver import ServerControl
 from modserver.api.auth import Action
 from modserver.api.contents import ContentsError
+from modserver.api.kernels import Kernels
 from modserver.errors import http_error, json_object
 from modserver.jsonbody import optional_string
 from modserver.routing import route, websocket_route
@@ -24,6 +26,7 @@ from modserver_kernels.connection import OpenSessions, serve_channels
 from modserver_kernels.gateway import GatewayKernels
 from modserver_kernels.gateway_relay import relay_channels
 from modserver_kernels.manager import KernelBusy, KernelRegistry, KernelStartError
+from modserver_kernels.settings import KernelsSettings
 
 RESOURCE = "kernels"
 EXECUTE: Action = "execute"
@@ -39,9 +42,16 @@ def _check_relative(path: str) -> None:
 
 
 def kernel_routes(
-    registry: Callable[[], KernelRegistry | GatewayKernels], base_url: str, server: ServerControl
+    registry: Callable[[], KernelRegistry | GatewayKernels],
+    kernels: Callable[[], Kernels],
+    settings: KernelsSettings,
+    base_url: str,
+    server: ServerControl,
 ) -> list[BaseRoute]:
-    """The routes; ``registry`` returns the running registry (it exists after startup)."""
+    """The routes; ``registry`` returns the running registry (it exists after startup).
+
+    The WebSocket talks to local kernels through ``kernels``, the public service.
+    """
     sessions = OpenSessions()
     # Open WebSockets would hold the server's graceful stop until its time limit.
     server.on_stopping(sessions.close_all)
@@ -92,9 +102,10 @@ def kernel_routes(
     async def channels(websocket: WebSocket) -> None:
         service = registry()
         if isinstance(service, GatewayKernels):
+            # Frame for frame to the gateway's own WebSocket (see gateway_relay.py).
             await relay_channels(websocket, service)
         else:
-            await serve_channels(websocket, service, sessions)
+            await serve_channels(websocket, kernels(), settings, sessions)
 
     # Starting, stopping, interrupting and restarting a kernel run or control code:
     # "execute", whatever the HTTP method (editors may write files, not run them).
