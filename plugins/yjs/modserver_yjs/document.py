@@ -20,11 +20,12 @@ from jupyter_ydoc import ydocs
 from jupyter_ydoc.ybasedoc import YBaseDoc
 from modserver.api.contents import Contents, ContentsError
 from modserver.api.fileid import FileIds
-from pycrdt import Doc
+from pycrdt import Doc, TransactionEvent
 
 from modserver_yjs.history import DocumentHistory
 from modserver_yjs.room import Room
 from modserver_yjs.settings import YjsSettings
+from modserver_yjs.timeline import Timeline
 
 log = logging.getLogger("modserver.yjs")
 
@@ -61,6 +62,9 @@ class DocumentRoom(Room):
         settings: YjsSettings,
         history: DocumentHistory | None = None,
     ) -> None:
+        #: Every change since the file was loaded, for the document timeline (set before
+        #: the document exists: its observer records into it).
+        self.timeline = Timeline()
         super().__init__(room_id)
         self.file_format = file_format
         self.file_type = file_type
@@ -78,6 +82,15 @@ class DocumentRoom(Room):
         self._lock = anyio.Lock()  # one load, save or merge at a time
         self._changed = anyio.Event()
         self.document.observe(self._on_change)
+
+    @property
+    def keep_when_empty(self) -> bool:
+        """Kept ``cleanup_delay`` seconds after its last client: a reload finds it open."""
+        return True
+
+    def _on_update(self, event: TransactionEvent) -> None:
+        super()._on_update(event)
+        self.timeline.record(event.update)
 
     def _on_change(self, target: str, event: Any) -> None:
         if target != "state":  # the dirty flag and the path are no content
@@ -114,6 +127,7 @@ class DocumentRoom(Room):
             self._remember(model)
             self._loaded = True
             self._changed = anyio.Event()  # loading is no edit to save
+            self.timeline.start(self.doc.get_update())
 
     async def _read(self, path: str) -> dict[str, Any]:
         fmt = None if self.file_type == "notebook" else self._contents_format()

@@ -46,10 +46,6 @@ async def _task_group(*, task_status: TaskStatus[TaskGroup]) -> None:
         await anyio.sleep_forever()
 
 
-#: The collaboration frontend's document-timeline plugin (a status bar button).
-TIMELINE_PLUGIN = "@jupyter/docprovider-extension:statusBarTimeline"
-
-
 class YjsPlugin(Plugin):
     name = "yjs"
     version = "0.1.0"
@@ -152,16 +148,7 @@ class YjsPlugin(Plugin):
         server_side = settings.server_side_execution and (
             context.services.get_optional(Kernels) is not None
         )
-        # The status bar's document timeline calls routes this plugin does not serve yet
-        # (timeline, undo_redo, fork rooms): hide its button rather than offer one that fails.
-        disabled = list(page_config.get("disabledExtensions") or [])
-        if TIMELINE_PLUGIN not in disabled:
-            disabled.append(TIMELINE_PLUGIN)
-        return {
-            "disableRTC": False,
-            "serverSideExecution": server_side,
-            "disabledExtensions": disabled,
-        }
+        return {"disableRTC": False, "serverSideExecution": server_side}
 
 
 plugin = YjsPlugin()

@@ -25,6 +25,7 @@ from modserver_yjs.execution import CellRun, find_cell
 from modserver_yjs.history import DocumentHistory
 from modserver_yjs.room import Client, Room, ServerClient
 from modserver_yjs.settings import YjsSettings
+from modserver_yjs.timeline import ForkRoom
 
 log = logging.getLogger("modserver.yjs")
 
@@ -89,7 +90,7 @@ class RoomRegistry:
 
     async def _live(self, room: Room) -> None:
         # An awareness-only room holds nothing worth keeping once empty.
-        delay = self.settings.cleanup_delay if isinstance(room, DocumentRoom) else 0
+        delay = self.settings.cleanup_delay if room.keep_when_empty else 0
         try:
             while True:
                 await room.run(delay)
@@ -139,6 +140,47 @@ class RoomRegistry:
         self.task_group.start_soon(run_and_leave)
         await run.done.wait()
         return run.status
+
+    async def fork(self, room_id: str) -> ForkRoom:
+        """A new fork room of open document room ``room_id``, its timeline ready to walk.
+
+        Raises ``LookupError`` when that room is not open (nobody has the document open).
+        """
+        async with self._lock:
+            room = self.rooms.get(room_id)
+            if not isinstance(room, DocumentRoom):
+                raise LookupError(room_id)
+            fork = ForkRoom(uuid.uuid4().hex, room_id, room.file_type, room.timeline)
+            self.rooms[fork.room_id] = fork
+            self.task_group.start_soon(self._live, fork)
+        log.info("room %s forked as %s (%d steps)", room_id, fork.room_id, len(fork.timestamps))
+        return fork
+
+    def find_fork(self, fork_id: str, root_id: str) -> ForkRoom:
+        """The fork ``fork_id`` of room ``root_id`` that was not restored; ``LookupError``."""
+        fork = self.rooms.get(fork_id)
+        if not isinstance(fork, ForkRoom) or fork.root_id != root_id or fork.restored:
+            raise LookupError(fork_id)
+        return fork
+
+    async def restore(self, fork: ForkRoom, user: User) -> None:
+        """Write the fork's state into its document (opened from its file if it was freed).
+
+        The fork is done then: no more steps.
+        """
+        holder = ServerClient(user)
+        try:
+            room = await self.join(fork.root_id, holder)
+        except BaseException:
+            holder.dispose()
+            raise
+        try:
+            # The undo steps made in the fork are ordinary changes: they merge with what
+            # others wrote meanwhile, and every client of the document sees them.
+            room.doc.apply_update(fork.changes_for(room.doc.get_state()))
+            fork.restored = True
+        finally:
+            room.leave(holder)
 
     def disconnect_all(self) -> None:
         """Close every client's WebSocket (the server is stopping)."""

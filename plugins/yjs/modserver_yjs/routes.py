@@ -1,7 +1,9 @@
 """Collaboration routes as jupyter-server-ydoc 3.x serves them to @jupyter/docprovider.
 
 ``PUT /api/collaboration/session/{path}`` gives a file's id and this server run's session
-id; ``/api/collaboration/room/{room_id}`` is the room WebSocket (connection.py). Both are
+id; ``/api/collaboration/room/{room_id}`` is the room WebSocket (connection.py);
+``GET /api/collaboration/timeline/{path}`` and ``PUT /api/collaboration/undo_redo/{room_id}``
+serve the document timeline (timeline.py). Both are
 ``read`` on ``collaboration``, so a viewer opens shared documents; whether a client's edits
 count is decided per socket: write on ``contents`` and ``collaboration`` (docs/security.md).
 """
@@ -85,6 +87,57 @@ def collaboration_routes(
             raise http_error(400, str(exc)) from None
         return JSONResponse({"status": status})
 
+    async def timeline(request: Request) -> Response:
+        path = request.path_params["path"].strip("/")
+        file_format = request.query_params.get("format", "")
+        file_type = request.query_params.get("type", "")
+        if not file_format or not file_type:
+            raise http_error(400, "format and type are required query parameters")
+        file_id = await file_ids().get_id(path)
+        room_id = f"{file_format}:{file_type}:{file_id}"
+        try:
+            if file_id is None:
+                raise LookupError(path)
+            fork = await registry().fork(room_id)
+        except LookupError:
+            raise http_error(404, f"No open document room for {path!r}") from None
+        model = {
+            "roomId": room_id,
+            "timestamps": fork.timestamps,
+            "forkRoom": fork.room_id,
+            "sessionId": registry().session_id,
+        }
+        return JSONResponse(model)
+
+    async def undo_redo(request: Request) -> Response:
+        room_id = request.path_params["room_id"]
+        action = request.query_params.get("action", "")
+        if action not in ("undo", "redo", "restore"):
+            raise http_error(400, "action must be undo, redo or restore")
+        try:
+            steps = int(request.query_params.get("steps", "0"))
+        except ValueError:
+            steps = -1
+        if not 0 <= steps <= 1_000_000:
+            raise http_error(400, "steps must be a whole number from 0")
+        try:
+            fork = registry().find_fork(request.query_params.get("forkRoom", ""), room_id)
+        except LookupError:
+            raise http_error(404, f"No timeline fork of {room_id!r} has that forkRoom") from None
+        if action != "restore":
+            done = fork.step(action, steps)
+            status = "undone" if action == "undo" else "redone"
+            return JSONResponse({"status": status, "steps": done})
+        # Restoring changes the shared document: an editor's right, as editing it is.
+        user = current_user(request)
+        if not await may_edit(authorizer(), user):
+            raise http_error(403, "Restoring a version needs the right to edit the document")
+        try:
+            await registry().restore(fork, user)
+        except RoomOpenError as exc:
+            raise http_error(404 if exc.code == 4404 else 400, exc.message) from None
+        return JSONResponse({"code": 200, "status": "Document restored successfully"})
+
     async def room(websocket: WebSocket) -> None:
         user = current_user(websocket)
         writable = await may_edit(authorizer(), user)
@@ -101,6 +154,21 @@ def collaboration_routes(
         ),
         websocket_route(
             "/api/collaboration/room/{room_id}", room, resource=RESOURCE, action="read"
+        ),
+        # The document timeline: a fork to look back in; only a restore changes the
+        # document, and it checks the right to edit.
+        route(
+            "/api/collaboration/timeline/{path:path}",
+            timeline,
+            resource=RESOURCE,
+            action="read",
+        ),
+        route(
+            "/api/collaboration/undo_redo/{room_id:path}",
+            undo_redo,
+            methods=["PUT"],
+            resource=RESOURCE,
+            action="read",
         ),
         # Running code: the owner's alone, as every kernel route that runs code.
         route(
