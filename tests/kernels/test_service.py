@@ -12,8 +12,10 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -38,10 +40,12 @@ class Probe(Plugin):
 probe = Probe()
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer]:
-    """The kernels plugin and the probe in one app, served on a loopback port."""
-    base = tmp_path_factory.mktemp("service")
+@contextmanager
+def serve_with_probe(base: Path, *settings: tuple[str, str, Any]) -> Iterator[InProcessServer]:
+    """The kernels plugin and the probe in one app on a loopback port, while the block runs.
+
+    ``settings`` are ``(section, key, value)``, e.g. ``("kernels", "gateway_url", url)``.
+    """
     root = base / "root"
     root.mkdir()
     installed = discover()
@@ -52,6 +56,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer
     raw.set(CORE, "runtime_dir", str(base / "runtime"), "test")
     raw.set(CORE, "plugins", ["auth", "kernels", "probe"], "test")
     raw.set("auth", "token", TOKEN, "test")
+    for section, key, value in settings:
+        raw.set(section, key, value, "test")
     app = assemble(build(raw, installed), manage_lifespan=False)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("JUPYTER_RUNTIME_DIR", str(base / "jupyter-runtime"))
@@ -60,6 +66,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer
             yield running
         finally:
             running.stop()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessServer]:
+    with serve_with_probe(tmp_path_factory.mktemp("service")) as running:
+        yield running
 
 
 def kernels_of(server: InProcessServer) -> Kernels:
