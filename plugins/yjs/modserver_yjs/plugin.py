@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from modserver import Plugin, PluginContext, hookimpl
 from modserver.api.auth import Authorizer, Identity
 from modserver.api.contents import Contents
+from modserver.api.events import Events
 from modserver.api.fileid import FileIds
 from modserver.api.kernels import Kernels
 from modserver.openapi import packaged_fragment
@@ -52,7 +53,7 @@ class YjsPlugin(Plugin):
     description = "Real-time collaboration (/api/collaboration) and stable file ids."
     provides = (FileIds,)
     requires = (Identity, Authorizer, Contents)
-    optional = (Kernels,)
+    optional = (Kernels, Events)
     settings = YjsSettings
 
     @hookimpl
@@ -62,6 +63,7 @@ class YjsPlugin(Plugin):
             import anyio
 
             from modserver_yjs.fileids import SqliteFileIds
+            from modserver_yjs.forks import FORK_EVENTS, FORK_EVENTS_SCHEMA
             from modserver_yjs.history import DocumentHistory
             from modserver_yjs.rooms import RoomRegistry
 
@@ -80,6 +82,9 @@ class YjsPlugin(Plugin):
                 tasks,
                 DocumentHistory(database),  # the same database, its own table
             )
+            events = context.services.get_optional(Events)
+            if events is not None and not events.is_registered(FORK_EVENTS):
+                events.register_schema(FORK_EVENTS_SCHEMA)
             forget = context.server.on_stopping(registry.disconnect_all)
             try:
                 with context.keep(file_ids), context.keep(registry):
@@ -105,6 +110,7 @@ class YjsPlugin(Plugin):
             lambda: context.services.get(FileIds),
             lambda: context.services.get(Authorizer),
             lambda: context.services.get_optional(Kernels),
+            lambda: context.services.get_optional(Events),
         )
 
     @hookimpl

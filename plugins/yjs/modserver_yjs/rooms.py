@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -22,6 +23,7 @@ from modserver.api.kernels import Kernels
 
 from modserver_yjs.document import DocumentRoom, RoomOpenError, parse_room_id
 from modserver_yjs.execution import CellRun, find_cell
+from modserver_yjs.forks import DocumentFork
 from modserver_yjs.history import DocumentHistory
 from modserver_yjs.room import Client, Room, ServerClient
 from modserver_yjs.settings import YjsSettings
@@ -168,19 +170,70 @@ class RoomRegistry:
 
         The fork is done then: no more steps.
         """
+        await self._merge(fork.root_id, fork.changes_for, user)
+        fork.restored = True
+
+    async def _merge(self, room_id: str, changes_for: Callable[[bytes], bytes], user: User) -> None:
+        """Apply ``changes_for(state_vector)`` to document room ``room_id`` as ``user``."""
         holder = ServerClient(user)
         try:
-            room = await self.join(fork.root_id, holder)
+            room = await self.join(room_id, holder)
         except BaseException:
             holder.dispose()
             raise
         try:
-            # The undo steps made in the fork are ordinary changes: they merge with what
-            # others wrote meanwhile, and every client of the document sees them.
-            room.doc.apply_update(fork.changes_for(room.doc.get_state()))
-            fork.restored = True
+            # A fork's changes (undo steps included) are ordinary changes: they merge with
+            # what others wrote meanwhile, and every client of the document sees them.
+            room.doc.apply_update(changes_for(room.doc.get_state()))
         finally:
             room.leave(holder)
+
+    async def create_fork(
+        self, root_id: str, *, synchronize: bool, title: str, description: str
+    ) -> DocumentFork:
+        """A fork of open document room ``root_id`` (``LookupError`` if it is not open)."""
+        async with self._lock:
+            root = self.rooms.get(root_id)
+            if not isinstance(root, DocumentRoom):
+                raise LookupError(root_id)
+            fork = DocumentFork(
+                uuid.uuid4().hex,
+                root,
+                synchronize=synchronize,
+                title=title,
+                description=description,
+            )
+            self.rooms[fork.room_id] = fork
+            self.task_group.start_soon(self._live, fork)
+        return fork
+
+    def forks_of(self, root_id: str) -> dict[str, dict[str, Any]]:
+        """The live forks of document room ``root_id``: their info by fork room id."""
+        return {
+            room.room_id: room.info
+            for room in self.rooms.values()
+            if isinstance(room, DocumentFork)
+            and room.root_id == root_id
+            and not room.deleted.is_set()
+        }
+
+    def find_document_fork(self, fork_id: str) -> DocumentFork:
+        """The live fork ``fork_id``; ``LookupError``."""
+        fork = self.rooms.get(fork_id)
+        if not isinstance(fork, DocumentFork) or fork.deleted.is_set():
+            raise LookupError(fork_id)
+        return fork
+
+    async def delete_fork(self, fork: DocumentFork, *, merge: bool, user: User) -> None:
+        """Delete ``fork``, first writing its changes into its document if ``merge``.
+
+        Its clients are disconnected; its room goes once they have left.
+        """
+        fork.stop_following()
+        if merge:
+            await self._merge(fork.root_id, fork.changes_for, user)
+        fork.deleted.set()
+        fork.disconnect_all()
 
     def disconnect_all(self) -> None:
         """Close every client's WebSocket (the server is stopping)."""
