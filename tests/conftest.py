@@ -163,7 +163,10 @@ class InProcessServer(RunningServer):
     no process: ``proc`` is None and ``stop()`` returns 0 once the lifespan has ended.
     """
 
-    def __init__(self, root_dir: Path, token: str, settings: dict[str, Any]) -> None:
+    def __init__(
+        self, root_dir: Path, token: str, settings: dict[str, Any], app: Any = None
+    ) -> None:
+        """Serve ``app`` if given (e.g. with test plugins), else ``create_app(settings)``."""
         import anyio
         from anyio.from_thread import start_blocking_portal
         from hypercorn.asyncio import serve
@@ -177,7 +180,7 @@ class InProcessServer(RunningServer):
             logger = logging.getLogger("modserver")
             logger.addHandler(handler)
             self._stack.callback(logger.removeHandler, handler)
-            self.app = create_app(settings=settings, use_env=False, manage_lifespan=False)
+            self.app = app or create_app(settings=settings, use_env=False, manage_lifespan=False)
             self._portal = self._stack.enter_context(start_blocking_portal())
             self._stack.enter_context(
                 self._portal.wrap_async_context_manager(lifespan_of(self.app))
@@ -224,6 +227,10 @@ class InProcessServer(RunningServer):
         return httpx.Client(
             base_url=self.url, headers=headers, timeout=30, transport=transport, **kwargs
         )
+
+    def call(self, func: Callable[..., Any], *args: Any) -> Any:
+        """Run ``func(*args)`` (sync or async) in the app's event loop; its result."""
+        return self._portal.call(func, *args)
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
         """Stop listening and end the app's lifespan (plugins stop in reverse order)."""

@@ -157,3 +157,36 @@ def test_a_viewers_typing_reaches_neither_the_others_nor_the_file(
     expect(owner.locator(CELLS)).to_have_count(2)
     expect(cell_editor(owner, 1)).to_have_text("typed_by_owner = 1")
     expect(cell_editor(owner, 0)).to_have_text("")
+
+
+def test_the_document_timeline_looks_back_and_restores_an_earlier_version(
+    page: Page, lab_server: LabServer, more_contexts: Callable[[], BrowserContext]
+) -> None:
+    owner = page
+    editor = new_page(more_contexts)
+    open_notebook(owner, lab_server, TOKEN)
+    open_notebook(editor, lab_server, EDITOR_TOKEN)
+    type_into_cell(owner, 0, "typed_then_undone = 1")
+    expect(cell_editor(editor, 0)).to_have_text("typed_then_undone = 1")
+    save(owner)
+    on_disk = lab_server.root_dir / NOTEBOOK
+    wait_for_file(on_disk, lambda text: "typed_then_undone" in text)
+
+    # The status bar's history button opens the slider on a fork of the document.
+    owner.locator("[title='Document Timeline']").click()
+    slider = owner.locator(".jp-timestampDisplay input[type='range']")
+    expect(slider).to_be_visible()
+    # Its oldest position is the notebook as it was opened: the typing is gone there...
+    slider.fill("0")
+    expect(cell_editor(owner, 0)).to_have_text("")
+    # ...and only there: the shared document and the other person are untouched.
+    expect(cell_editor(editor, 0)).to_have_text("typed_then_undone = 1")
+
+    owner.get_by_role("button", name=re.compile("Restore version")).click()
+    expect(cell_editor(editor, 0)).to_have_text("")
+    wait_for_file(on_disk, lambda text: "typed_then_undone" not in text)
+    # Typing after the restore is shared again.
+    type_into_cell(owner, 1, "after_restore = 2")
+    expect(cell_editor(editor, 1)).to_have_text("after_restore = 2")
+    expect_no_dialog(owner)
+    expect_no_dialog(editor)

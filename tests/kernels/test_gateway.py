@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 from websockets.exceptions import InvalidStatus
@@ -341,3 +342,41 @@ def test_the_server_runs_a_collaborative_cell_on_a_gateway_kernel(
         server.stop()
     # The kernel it started stopped with it.
     assert kernel_id not in gateway.kernel_ids()
+
+
+def test_a_plugin_talks_to_a_gateway_kernel_through_the_service_and_hears_it_go(
+    tmp_path_factory: pytest.TempPathFactory, gateway: Gateway
+) -> None:
+    from tests.kernels.test_service import (
+        Inbox,
+        execute_request,
+        kernels_of,
+        serve_with_probe,
+        wait_for,
+    )
+
+    base = tmp_path_factory.mktemp("gateway-probe")
+    url = ("kernels", "gateway_url", gateway.url)
+    token = ("kernels", "gateway_auth_token", GATEWAY_TOKEN)
+    with serve_with_probe(base, url, token) as server:
+        kernels = kernels_of(server)
+        with server.client() as client:
+            kernel_id = client.post("api/kernels", json={"name": "python3"}).json()["id"]
+        request = execute_request("print('on the gateway')", "probe")
+        inbox = Inbox(msg_id=request.header["msg_id"])
+
+        async def run() -> None:
+            kernels.subscribe(kernel_id, inbox, session="probe", on_close=inbox.on_close)
+            await kernels.send(kernel_id, request, session="probe")
+            with anyio.fail_after(60):
+                await inbox.done.wait()
+
+        server.call(run)
+        assert any(
+            m.msg_type == "stream" and m.content_json()["text"] == "on the gateway\n"
+            for m in inbox.of(request.header["msg_id"])
+        )
+        with server.client() as client:
+            assert client.delete(f"api/kernels/{kernel_id}").status_code == 204
+        # The shared stream to the gateway ends with the kernel: its listeners are told.
+        wait_for(lambda: inbox.closed == 1)

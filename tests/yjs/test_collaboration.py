@@ -337,10 +337,10 @@ def test_the_page_config_turns_collaboration_and_server_side_execution_on(tmp_pa
             # WebSocket, and the server writes their outputs.
             assert config["disableRTC"] is False
             assert config["serverSideExecution"] is server_side
-            # The timeline's routes are not served: its button is hidden, and what the lab
-            # disables by itself stays disabled.
+            # The timeline's routes are served: its status bar button stays, and what the
+            # lab disables by itself stays disabled.
             disabled = config["disabledExtensions"]
-            assert "@jupyter/docprovider-extension:statusBarTimeline" in disabled
+            assert "@jupyter/docprovider-extension:statusBarTimeline" not in disabled
             assert "@jupyterlab/extensionmanager-extension" in disabled
         finally:
             server.stop()

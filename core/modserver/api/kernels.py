@@ -166,7 +166,13 @@ class Kernels(ABC):
 
     @abstractmethod
     def subscribe(
-        self, kernel_id: str, listener: KernelListener, *, session: str | None = None
+        self,
+        kernel_id: str,
+        listener: KernelListener,
+        *,
+        session: str | None = None,
+        connection: bool = False,
+        on_close: Callable[[], None] | None = None,
     ) -> Callable[[], None]:
         """Call ``listener`` for messages the kernel sends; returns an unsubscribe.
 
@@ -174,15 +180,32 @@ class Kernels(ABC):
         session name it sees iopub plus the shell/control/stdin replies to requests
         sent with that session (``send(..., session=...)`` or the request header's
         ``session``). Listeners run on the event loop and must not block: enqueue and
-        return. Raises ``KernelNotFound``.
+        return. Every listener gets the same ``KernelMessage`` object: treat it as
+        read-only (its ``encoded`` cache is meant to be shared). Raises
+        ``KernelNotFound``.
+
+        ``connection=True`` says the listener is a client connection of ``session``
+        (a kernel WebSocket): it counts in the kernel model's ``connections``; the
+        messages kept for ``session`` since its last connection went away are passed
+        to ``listener`` before ``subscribe`` returns; and when the last connection of
+        the session unsubscribes while the kernel runs, the session's messages are
+        kept (bounded) for the next connection, so a client that reconnects misses
+        nothing.
+
+        When the kernel dies and is restarted by the server, listeners receive an iopub
+        ``status`` whose ``execution_state`` is ``restarting`` (``dead`` when it cannot
+        be revived). ``on_close`` is called once, on the event loop, when the kernel
+        goes away (shut down, culled, dead): no message follows, a WebSocket closes.
         """
 
     @abstractmethod
     async def send(
         self, kernel_id: str, message: KernelMessage, *, session: str | None = None
     ) -> None:
-        """Send a message to the kernel (queued while it starts); raises ``KernelNotFound``.
+        """Send a message to the kernel; raises ``KernelNotFound``.
 
-        Replies are routed to the listeners of ``session`` (default: the header's
-        ``session``).
+        Messages sent while the kernel starts or restarts wait and go out in order once
+        it answers. Replies are routed to the listeners of ``session`` (default: the
+        header's ``session``). ``message`` is forwarded as it is: its raw header bytes
+        when set, ``metadata``/``content``/``buffers`` untouched.
         """

@@ -112,25 +112,41 @@ class KernelClient:
     ) -> Callable[[], None]:
         """Register ``callback``; returns the function that unregisters it.
 
-        ``on_close`` is called when the kernel goes away (a WebSocket then closes).
+        See ``Kernels.subscribe``: a ``connection`` of a session first receives what was
+        kept for that session, and its going away (the last one of the session) starts
+        keeping again. ``on_close`` is called when the kernel goes away.
         """
         listener = Listener(callback, session, connection, on_close)
+        # The session whose messages are kept while it has no connection.
+        replayed = session if connection else None
+        if replayed is not None:
+            for message in self._take_held(replayed):
+                callback(message)
         self._listeners.append(listener)
 
         def unsubscribe() -> None:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
+            if listener not in self._listeners:
+                return
+            self._listeners.remove(listener)
+            if replayed is not None and not self.closed and not self._connected(replayed):
+                # Keep what this session misses until it reconnects.
+                self._hold(replayed)
 
         return unsubscribe
 
-    def hold(self, session: str) -> None:
+    def _connected(self, session: str) -> bool:
+        return any(
+            item.counts_as_connection and item.session == session for item in self._listeners
+        )
+
+    def _hold(self, session: str) -> None:
         """Start keeping (bounded) messages for ``session`` until it reconnects."""
         self._held.pop(session, None)
         self._held[session] = HeldSession()
         while len(self._held) > self._hold_sessions:
             self._held.popitem(last=False)
 
-    def take_held(self, session: str) -> list[KernelMessage]:
+    def _take_held(self, session: str) -> list[KernelMessage]:
         """The messages kept for ``session`` (and stop keeping them)."""
         held = self._held.pop(session, None)
         return list(held.messages) if held else []

@@ -5,7 +5,8 @@ and the writer (a bounded per-connection queue to the client). The shared client
 listener only appends to that queue, so a slow client never slows the kernel or the
 other clients; when it falls too far behind it is told (close reason) and dropped.
 A new connection with the same session replaces the old one; messages for a session
-whose socket dropped are kept (bounded) by the client and replayed when it returns.
+whose socket dropped are kept (bounded) by the kernels service and replayed when it
+returns. Only the public ``Kernels`` interface is used, as by any other plugin.
 """
 
 from __future__ import annotations
@@ -17,12 +18,11 @@ from collections import deque
 from collections.abc import Callable
 
 import anyio
-from modserver.api.kernels import KernelMessage
+from modserver.api.kernels import KernelMessage, KernelNotFound, Kernels
 from modserver.routing import refuse_websocket
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from modserver_kernels.client import KernelClient
-from modserver_kernels.manager import KernelRegistry
+from modserver_kernels.settings import KernelsSettings
 from modserver_kernels.wire import (
     CHANNELS,
     V1_PROTOCOL,
@@ -141,42 +141,40 @@ class OpenSessions:
 
 
 async def serve_channels(
-    websocket: WebSocket, registry: KernelRegistry, sessions: OpenSessions
+    websocket: WebSocket, kernels: Kernels, settings: KernelsSettings, sessions: OpenSessions
 ) -> None:
-    """Run one kernel WebSocket until either side closes."""
+    """Run one kernel WebSocket until either side closes.
+
+    Only the public ``Kernels`` service is used (``subscribe`` as a ``connection``,
+    ``send``), as any plugin's server-side consumer does: one message path.
+    """
     kernel_id = websocket.path_params["kernel_id"]
-    kernel = registry.find(kernel_id)
-    if kernel is None:
-        await refuse_websocket(websocket, 404, f"Kernel does not exist: {kernel_id}")
-        return
-    client = kernel.client
     session = websocket.query_params.get("session_id") or uuid.uuid4().hex
-    offered = websocket.scope.get("subprotocols") or []
-    v1 = registry.settings.v1_protocol and V1_PROTOCOL in offered
-    await websocket.accept(subprotocol=V1_PROTOCOL if v1 else None)
-
-    queue = ConnectionQueue(registry.settings.ws_queue_messages, registry.settings.ws_queue_bytes)
-    key = (kernel_id, session)
-
-    async with anyio.create_task_group() as group:
-        queue.on_overflow = group.cancel_scope.cancel
-        sessions.register(key, queue)
-        for message in client.take_held(session):
-            queue.put(message)
-        unsubscribe = client.subscribe(
-            queue.put, session=session, connection=True, on_close=queue.close
+    queue = ConnectionQueue(settings.ws_queue_messages, settings.ws_queue_bytes)
+    try:
+        # Messages kept for this session while it was away are queued first.
+        unsubscribe = kernels.subscribe(
+            kernel_id, queue.put, session=session, connection=True, on_close=queue.close
         )
-        try:
+    except KernelNotFound as exc:
+        await refuse_websocket(websocket, 404, exc.message)
+        return
+    key = (kernel_id, session)
+    sessions.register(key, queue)
+    try:
+        offered = websocket.scope.get("subprotocols") or []
+        v1 = settings.v1_protocol and V1_PROTOCOL in offered
+        await websocket.accept(subprotocol=V1_PROTOCOL if v1 else None)
+        async with anyio.create_task_group() as group:
+            queue.on_overflow = group.cancel_scope.cancel
             group.start_soon(_write, websocket, queue, v1, group.cancel_scope)
-            await _read(websocket, client, session, v1, queue)
-        finally:
-            unsubscribe()
-            mine = sessions.unregister(key, queue)
-            if mine and not client.closed:
-                # Keep what this session misses until it reconnects.
-                client.hold(session)
-            queue.close()
+            await _read(websocket, kernels, kernel_id, session, v1, queue)
             group.cancel_scope.cancel()
+    finally:
+        # The last connection of the session going away: the kernel keeps its messages.
+        unsubscribe()
+        sessions.unregister(key, queue)
+        queue.close()
     if queue.overflowed:
         log.warning("kernel %s: dropping session %s: it fell too far behind", kernel_id, session)
         # Tell the client why, if its socket still takes a close frame.
@@ -185,7 +183,12 @@ async def serve_channels(
 
 
 async def _read(
-    websocket: WebSocket, client: KernelClient, session: str, v1: bool, queue: ConnectionQueue
+    websocket: WebSocket,
+    kernels: Kernels,
+    kernel_id: str,
+    session: str,
+    v1: bool,
+    queue: ConnectionQueue,
 ) -> None:
     while not queue.closed and not queue.overflowed:
         event = await websocket.receive()
@@ -205,12 +208,18 @@ async def _read(
             else:
                 message = decode_legacy(data)
         except WireError as exc:
-            log.warning("kernel %s: ignoring a bad frame: %s", client.kernel_id, exc)
+            log.warning("kernel %s: ignoring a bad frame: %s", kernel_id, exc)
             continue
         if message.channel not in CHANNELS or message.channel == "iopub":
-            log.warning("kernel %s: no such channel %r", client.kernel_id, message.channel)
+            log.warning("kernel %s: no such channel %r", kernel_id, message.channel)
             continue
-        await client.send(message, session)
+        try:
+            await kernels.send(kernel_id, message, session=session)
+        except KernelNotFound:
+            # Shut down meanwhile: the writer sends what is queued, closes the socket
+            # and ends the connection's task group.
+            queue.close()
+            await anyio.sleep_forever()
 
 
 async def _write(

@@ -301,9 +301,21 @@ class GatewayKernels(Kernels):
         return stream
 
     def subscribe(
-        self, kernel_id: str, listener: KernelListener, *, session: str | None = None
+        self,
+        kernel_id: str,
+        listener: KernelListener,
+        *,
+        session: str | None = None,
+        connection: bool = False,
+        on_close: Callable[[], None] | None = None,
     ) -> Callable[[], None]:
-        return self._stream(kernel_id).subscribe(listener, session)
+        """See ``Kernels.subscribe``; ``connection`` changes nothing here.
+
+        The gateway counts connections and keeps a reconnecting session's messages
+        itself, for the WebSockets relayed to it (gateway_relay.py); the shared stream
+        of server-side listeners is one connection on the gateway.
+        """
+        return self._stream(kernel_id).subscribe(listener, session, on_close)
 
     async def send(
         self, kernel_id: str, message: KernelMessage, *, session: str | None = None
@@ -320,7 +332,9 @@ class GatewayStream:
     """
 
     kernel_id: str
-    listeners: list[tuple[KernelListener, str | None]] = field(default_factory=list)
+    listeners: list[tuple[KernelListener, str | None, Callable[[], None] | None]] = field(
+        default_factory=list
+    )
     #: The session each request was sent for, by msg_id (replies are routed by it).
     origins: dict[str, str | None] = field(default_factory=dict)
     connected: anyio.Event = field(default_factory=anyio.Event)
@@ -329,9 +343,14 @@ class GatewayStream:
     socket: ClientConnection | None = None
     scope: anyio.CancelScope = field(default_factory=anyio.CancelScope)
 
-    def subscribe(self, listener: KernelListener, session: str | None) -> Callable[[], None]:
+    def subscribe(
+        self,
+        listener: KernelListener,
+        session: str | None,
+        on_close: Callable[[], None] | None = None,
+    ) -> Callable[[], None]:
         """Call ``listener`` for the kernel's messages (see ``Kernels.subscribe``)."""
-        entry = (listener, session)
+        entry = (listener, session, on_close)
         self.listeners.append(entry)
 
         def unsubscribe() -> None:
@@ -368,18 +387,20 @@ class GatewayStream:
                 self.socket = await gateway.open_channels(self.kernel_id)
             except RequestError as exc:
                 self.error = exc
-                self.finished = True
-                self.connected.set()
-                return
             self.connected.set()
             try:
-                async with self.socket:
-                    async for frame in self.socket:
-                        self._dispatch(frame)
+                if self.socket is not None:
+                    async with self.socket:
+                        async for frame in self.socket:
+                            self._dispatch(frame)
             except WebSocketException as exc:
                 log.info("gateway stream of kernel %s ended: %s", self.kernel_id, exc)
         self.finished = True
         self.connected.set()
+        # The kernel is gone (or unreachable): nothing more comes to these listeners.
+        for _, _, on_close in self.listeners:
+            if on_close is not None:
+                on_close()
 
     def _dispatch(self, frame: str | bytes) -> None:
         try:
@@ -393,6 +414,6 @@ class GatewayStream:
             origin = self.origins.get(parent_id, message.parent_header.get("session"))
             if message.channel in ("shell", "control") and message.msg_type.endswith("_reply"):
                 self.origins.pop(parent_id, None)  # one reply per request
-        for listener, session in list(self.listeners):
+        for listener, session, _ in list(self.listeners):
             if session is None or message.channel == "iopub" or session == origin:
                 listener(message)

@@ -497,9 +497,17 @@ class KernelRegistry(Kernels):
     # -- messages -------------------------------------------------------------------------
 
     def subscribe(
-        self, kernel_id: str, listener: KernelListener, *, session: str | None = None
+        self,
+        kernel_id: str,
+        listener: KernelListener,
+        *,
+        session: str | None = None,
+        connection: bool = False,
+        on_close: Callable[[], None] | None = None,
     ) -> Callable[[], None]:
-        return self.running(kernel_id).client.subscribe(listener, session=session)
+        return self.running(kernel_id).client.subscribe(
+            listener, session=session, connection=connection, on_close=on_close
+        )
 
     async def send(
         self, kernel_id: str, message: KernelMessage, *, session: str | None = None

@@ -107,7 +107,13 @@ class KernelsPlugin(Plugin):
                 base_url,
                 lambda: _running_gateway(context),
             ),
-            *kernel_routes(running_registry, base_url, context.server),
+            *kernel_routes(
+                running_registry,
+                lambda: context.services.get(Kernels),
+                settings,
+                base_url,
+                context.server,
+            ),
         ]
 
     @hookimpl

@@ -1,7 +1,8 @@
 """Kernel routes: ``/api/kernels`` REST in jupyter_server 2.x's shapes, and the WebSocket.
 
 Endpoints parse the request, call the ``KernelRegistry`` (manager.py) and turn its
-exceptions into JSON errors; the WebSocket lives in connection.py.
+exceptions into JSON errors; the WebSocket lives in connection.py and uses only the
+public ``Kernels`` service.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING
 from modserver import ServerControl
 from modserver.api.auth import Action
 from modserver.api.contents import ContentsError
+from modserver.api.kernels import Kernels
 from modserver.errors import http_error, json_object
 from modserver.jsonbody import optional_string
 from modserver.routing import route, websocket_route
@@ -23,6 +25,7 @@ from starlette.websockets import WebSocket
 
 from modserver_kernels.connection import OpenSessions, serve_channels
 from modserver_kernels.manager import KernelBusy, KernelRegistry, KernelStartError
+from modserver_kernels.settings import KernelsSettings
 
 if TYPE_CHECKING:
     from modserver_kernels.gateway import GatewayKernels
@@ -41,9 +44,16 @@ def _check_relative(path: str) -> None:
 
 
 def kernel_routes(
-    registry: Callable[[], KernelRegistry | GatewayKernels], base_url: str, server: ServerControl
+    registry: Callable[[], KernelRegistry | GatewayKernels],
+    kernels: Callable[[], Kernels],
+    settings: KernelsSettings,
+    base_url: str,
+    server: ServerControl,
 ) -> list[BaseRoute]:
-    """The routes; ``registry`` returns the running registry (it exists after startup)."""
+    """The routes; ``registry`` returns the running registry (it exists after startup).
+
+    The WebSocket talks to local kernels through ``kernels``, the public service.
+    """
     sessions = OpenSessions()
     # Open WebSockets would hold the server's graceful stop until its time limit.
     server.on_stopping(sessions.close_all)
@@ -94,8 +104,9 @@ def kernel_routes(
     async def channels(websocket: WebSocket) -> None:
         service = registry()
         if isinstance(service, KernelRegistry):
-            await serve_channels(websocket, service, sessions)
+            await serve_channels(websocket, kernels(), settings, sessions)
         else:
+            # Frame for frame to the gateway's own WebSocket (see gateway_relay.py).
             # Imported here: the gateway client (httpx, websockets) would add about a
             # tenth of a second to every server's start, and few servers use a gateway.
             from modserver_kernels.gateway_relay import relay_channels

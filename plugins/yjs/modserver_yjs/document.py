@@ -18,11 +18,13 @@ from typing import TYPE_CHECKING, Any
 import anyio
 from modserver.api.contents import Contents, ContentsError
 from modserver.api.fileid import FileIds
-from pycrdt import Doc
+from pycrdt import Doc, TransactionEvent
 
 from modserver_yjs.history import DocumentHistory
+from modserver_yjs.models import document_model
 from modserver_yjs.room import Room
 from modserver_yjs.settings import YjsSettings
+from modserver_yjs.timeline import Timeline
 
 if TYPE_CHECKING:
     from jupyter_ydoc.ybasedoc import YBaseDoc
@@ -47,18 +49,6 @@ def parse_room_id(room_id: str) -> tuple[str, str, str] | None:
     return parts[0], parts[1], parts[2]
 
 
-def document_model(file_type: str) -> type[YBaseDoc]:
-    """jupyter_ydoc's document model for a file type (``file`` for unknown types).
-
-    jupyter_ydoc is imported on first need (its models are found through entry points): the
-    plugin's warm-up imports it after the server listens, so startup does not wait for it.
-    """
-    from jupyter_ydoc import ydocs
-
-    model: type[YBaseDoc] = ydocs.get(file_type, ydocs["file"])
-    return model
-
-
 class DocumentRoom(Room):
     """The room of one file: its Y document model (jupyter_ydoc) kept in step with disk."""
 
@@ -74,6 +64,9 @@ class DocumentRoom(Room):
         settings: YjsSettings,
         history: DocumentHistory | None = None,
     ) -> None:
+        #: Every change since the file was loaded, for the document timeline (set before
+        #: the document exists: its observer records into it).
+        self.timeline = Timeline()
         super().__init__(room_id)
         self.file_format = file_format
         self.file_type = file_type
@@ -90,6 +83,15 @@ class DocumentRoom(Room):
         self._lock = anyio.Lock()  # one load, save or merge at a time
         self._changed = anyio.Event()
         self.document.observe(self._on_change)
+
+    @property
+    def keep_when_empty(self) -> bool:
+        """Kept ``cleanup_delay`` seconds after its last client: a reload finds it open."""
+        return True
+
+    def _on_update(self, event: TransactionEvent) -> None:
+        super()._on_update(event)
+        self.timeline.record(event.update)
 
     def _on_change(self, target: str, event: Any) -> None:
         if target != "state":  # the dirty flag and the path are no content
@@ -126,6 +128,7 @@ class DocumentRoom(Room):
             self._remember(model)
             self._loaded = True
             self._changed = anyio.Event()  # loading is no edit to save
+            self.timeline.start(self.doc.get_update())
 
     async def _read(self, path: str) -> dict[str, Any]:
         fmt = None if self.file_type == "notebook" else self._contents_format()

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from modserver import Plugin, PluginContext, hookimpl
 from modserver.api.auth import Authorizer, Identity
 from modserver.api.contents import Contents
+from modserver.api.events import Events
 from modserver.api.fileid import FileIds
 from modserver.api.kernels import Kernels
 from modserver.openapi import packaged_fragment
@@ -46,17 +47,13 @@ async def _task_group(*, task_status: TaskStatus[TaskGroup]) -> None:
         await anyio.sleep_forever()
 
 
-#: The collaboration frontend's document-timeline plugin (a status bar button).
-TIMELINE_PLUGIN = "@jupyter/docprovider-extension:statusBarTimeline"
-
-
 class YjsPlugin(Plugin):
     name = "yjs"
     version = "0.1.0"
     description = "Real-time collaboration (/api/collaboration) and stable file ids."
     provides = (FileIds,)
     requires = (Identity, Authorizer, Contents)
-    optional = (Kernels,)
+    optional = (Kernels, Events)
     settings = YjsSettings
 
     @hookimpl
@@ -65,9 +62,10 @@ class YjsPlugin(Plugin):
         async def lifespan() -> AsyncIterator[None]:
             import anyio
 
-            from modserver_yjs.document import document_model
             from modserver_yjs.fileids import SqliteFileIds
+            from modserver_yjs.forks import FORK_EVENTS, FORK_EVENTS_SCHEMA
             from modserver_yjs.history import DocumentHistory
+            from modserver_yjs.models import document_model
             from modserver_yjs.rooms import RoomRegistry
 
             settings = context.settings_as(YjsSettings)
@@ -87,6 +85,9 @@ class YjsPlugin(Plugin):
             )
             # The document models (jupyter_ydoc), imported after the server listens.
             context.warm_up(lambda: document_model("notebook"))
+            events = context.services.get_optional(Events)
+            if events is not None and not events.is_registered(FORK_EVENTS):
+                events.register_schema(FORK_EVENTS_SCHEMA)
             forget = context.server.on_stopping(registry.disconnect_all)
             try:
                 with context.keep(file_ids), context.keep(registry):
@@ -112,6 +113,7 @@ class YjsPlugin(Plugin):
             lambda: context.services.get(FileIds),
             lambda: context.services.get(Authorizer),
             lambda: context.services.get_optional(Kernels),
+            lambda: context.services.get_optional(Events),
         )
 
     @hookimpl
@@ -155,16 +157,7 @@ class YjsPlugin(Plugin):
         server_side = settings.server_side_execution and (
             context.services.get_optional(Kernels) is not None
         )
-        # The status bar's document timeline calls routes this plugin does not serve yet
-        # (timeline, undo_redo, fork rooms): hide its button rather than offer one that fails.
-        disabled = list(page_config.get("disabledExtensions") or [])
-        if TIMELINE_PLUGIN not in disabled:
-            disabled.append(TIMELINE_PLUGIN)
-        return {
-            "disableRTC": False,
-            "serverSideExecution": server_side,
-            "disabledExtensions": disabled,
-        }
+        return {"disableRTC": False, "serverSideExecution": server_side}
 
 
 plugin = YjsPlugin()

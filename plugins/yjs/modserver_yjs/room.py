@@ -194,6 +194,11 @@ class Room:
         # To the sender too: a lone browser hears something and keeps its socket open.
         self.broadcast(protocol.awareness_message(rewritten))
 
+    @property
+    def keep_when_empty(self) -> bool:
+        """True when the room waits ``cleanup_delay`` with no client before it is freed."""
+        return False
+
     async def save_request(self) -> str:
         """Serve a client's save request: ``success``, ``skipped`` or ``failed``."""
         return "skipped"  # nothing to save in an awareness-only room

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -22,9 +23,11 @@ from modserver.api.kernels import Kernels
 
 from modserver_yjs.document import DocumentRoom, RoomOpenError, parse_room_id
 from modserver_yjs.execution import CellRun, find_cell
+from modserver_yjs.forks import DocumentFork
 from modserver_yjs.history import DocumentHistory
 from modserver_yjs.room import Client, Room, ServerClient
 from modserver_yjs.settings import YjsSettings
+from modserver_yjs.timeline import ForkRoom
 
 log = logging.getLogger("modserver.yjs")
 
@@ -89,7 +92,7 @@ class RoomRegistry:
 
     async def _live(self, room: Room) -> None:
         # An awareness-only room holds nothing worth keeping once empty.
-        delay = self.settings.cleanup_delay if isinstance(room, DocumentRoom) else 0
+        delay = self.settings.cleanup_delay if room.keep_when_empty else 0
         try:
             while True:
                 await room.run(delay)
@@ -139,6 +142,98 @@ class RoomRegistry:
         self.task_group.start_soon(run_and_leave)
         await run.done.wait()
         return run.status
+
+    async def fork(self, room_id: str) -> ForkRoom:
+        """A new fork room of open document room ``room_id``, its timeline ready to walk.
+
+        Raises ``LookupError`` when that room is not open (nobody has the document open).
+        """
+        async with self._lock:
+            room = self.rooms.get(room_id)
+            if not isinstance(room, DocumentRoom):
+                raise LookupError(room_id)
+            fork = ForkRoom(uuid.uuid4().hex, room_id, room.file_type, room.timeline)
+            self.rooms[fork.room_id] = fork
+            self.task_group.start_soon(self._live, fork)
+        log.info("room %s forked as %s (%d steps)", room_id, fork.room_id, len(fork.timestamps))
+        return fork
+
+    def find_fork(self, fork_id: str, root_id: str) -> ForkRoom:
+        """The fork ``fork_id`` of room ``root_id`` that was not restored; ``LookupError``."""
+        fork = self.rooms.get(fork_id)
+        if not isinstance(fork, ForkRoom) or fork.root_id != root_id or fork.restored:
+            raise LookupError(fork_id)
+        return fork
+
+    async def restore(self, fork: ForkRoom, user: User) -> None:
+        """Write the fork's state into its document (opened from its file if it was freed).
+
+        The fork is done then: no more steps.
+        """
+        await self._merge(fork.root_id, fork.changes_for, user)
+        fork.restored = True
+
+    async def _merge(self, room_id: str, changes_for: Callable[[bytes], bytes], user: User) -> None:
+        """Apply ``changes_for(state_vector)`` to document room ``room_id`` as ``user``."""
+        holder = ServerClient(user)
+        try:
+            room = await self.join(room_id, holder)
+        except BaseException:
+            holder.dispose()
+            raise
+        try:
+            # A fork's changes (undo steps included) are ordinary changes: they merge with
+            # what others wrote meanwhile, and every client of the document sees them.
+            room.doc.apply_update(changes_for(room.doc.get_state()))
+        finally:
+            room.leave(holder)
+
+    async def create_fork(
+        self, root_id: str, *, synchronize: bool, title: str, description: str
+    ) -> DocumentFork:
+        """A fork of open document room ``root_id`` (``LookupError`` if it is not open)."""
+        async with self._lock:
+            root = self.rooms.get(root_id)
+            if not isinstance(root, DocumentRoom):
+                raise LookupError(root_id)
+            fork = DocumentFork(
+                uuid.uuid4().hex,
+                root,
+                synchronize=synchronize,
+                title=title,
+                description=description,
+            )
+            self.rooms[fork.room_id] = fork
+            self.task_group.start_soon(self._live, fork)
+        return fork
+
+    def forks_of(self, root_id: str) -> dict[str, dict[str, Any]]:
+        """The live forks of document room ``root_id``: their info by fork room id."""
+        return {
+            room.room_id: room.info
+            for room in self.rooms.values()
+            if isinstance(room, DocumentFork)
+            and room.root_id == root_id
+            and not room.deleted.is_set()
+        }
+
+    def find_document_fork(self, fork_id: str) -> DocumentFork:
+        """The live fork ``fork_id``; ``LookupError``."""
+        fork = self.rooms.get(fork_id)
+        if not isinstance(fork, DocumentFork) or fork.deleted.is_set():
+            raise LookupError(fork_id)
+        return fork
+
+    async def delete_fork(self, fork: DocumentFork, *, merge: bool, user: User) -> None:
+        """Delete ``fork``, first writing its changes into its document if ``merge``.
+
+        Its clients are disconnected; its room goes once they have left.
+        """
+        fork.stop_following()
+        if merge:
+            await self._merge(fork.root_id, fork.changes_for, user)
+        fork.deleted.set()
+        fork.disconnect_all()
 
     def disconnect_all(self) -> None:
         """Close every client's WebSocket (the server is stopping)."""

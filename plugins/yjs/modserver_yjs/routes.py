@@ -1,7 +1,10 @@
 """Collaboration routes as jupyter-server-ydoc 3.x serves them to @jupyter/docprovider.
 
 ``PUT /api/collaboration/session/{path}`` gives a file's id and this server run's session
-id; ``/api/collaboration/room/{room_id}`` is the room WebSocket (connection.py). Both are
+id; ``/api/collaboration/room/{room_id}`` is the room WebSocket (connection.py);
+``GET /api/collaboration/timeline/{path}`` and ``PUT /api/collaboration/undo_redo/{room_id}``
+serve the document timeline (timeline.py); ``/api/collaboration/fork/{room_id}`` forks
+(forks.py). Both are
 ``read`` on ``collaboration``, so a viewer opens shared documents; whether a client's edits
 count is decided per socket: write on ``contents`` and ``collaboration`` (docs/security.md).
 """
@@ -12,9 +15,11 @@ from collections.abc import Callable
 
 from modserver.api.auth import Authorizer, User
 from modserver.api.contents import Contents
+from modserver.api.events import Events
 from modserver.api.fileid import FileIds
 from modserver.api.kernels import Kernels
 from modserver.errors import http_error, json_object
+from modserver.jsonbody import optional_string
 from modserver.routing import current_user, route, websocket_route
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -24,6 +29,7 @@ from starlette.websockets import WebSocket
 from modserver_yjs.connection import serve_room
 from modserver_yjs.document import RoomOpenError, parse_room_id
 from modserver_yjs.execution import CellNotFound
+from modserver_yjs.forks import FORK_EVENTS, DocumentFork
 from modserver_yjs.rooms import RoomRegistry
 
 RESOURCE = "collaboration"
@@ -42,6 +48,7 @@ def collaboration_routes(
     file_ids: Callable[[], FileIds],
     authorizer: Callable[[], Authorizer],
     kernels: Callable[[], Kernels | None],
+    events: Callable[[], Events | None] = lambda: None,
 ) -> list[BaseRoute]:
     """The routes over this app's running registry and services (found at request time)."""
 
@@ -85,6 +92,111 @@ def collaboration_routes(
             raise http_error(400, str(exc)) from None
         return JSONResponse({"status": status})
 
+    async def timeline(request: Request) -> Response:
+        path = request.path_params["path"].strip("/")
+        file_format = request.query_params.get("format", "")
+        file_type = request.query_params.get("type", "")
+        if not file_format or not file_type:
+            raise http_error(400, "format and type are required query parameters")
+        file_id = await file_ids().get_id(path)
+        room_id = f"{file_format}:{file_type}:{file_id}"
+        try:
+            if file_id is None:
+                raise LookupError(path)
+            fork = await registry().fork(room_id)
+        except LookupError:
+            raise http_error(404, f"No open document room for {path!r}") from None
+        model = {
+            "roomId": room_id,
+            "timestamps": fork.timestamps,
+            "forkRoom": fork.room_id,
+            "sessionId": registry().session_id,
+        }
+        return JSONResponse(model)
+
+    async def undo_redo(request: Request) -> Response:
+        room_id = request.path_params["room_id"]
+        action = request.query_params.get("action", "")
+        if action not in ("undo", "redo", "restore"):
+            raise http_error(400, "action must be undo, redo or restore")
+        try:
+            steps = int(request.query_params.get("steps", "0"))
+        except ValueError:
+            steps = -1
+        if not 0 <= steps <= 1_000_000:
+            raise http_error(400, "steps must be a whole number from 0")
+        try:
+            fork = registry().find_fork(request.query_params.get("forkRoom", ""), room_id)
+        except LookupError:
+            raise http_error(404, f"No timeline fork of {room_id!r} has that forkRoom") from None
+        if action != "restore":
+            done = fork.step(action, steps)
+            status = "undone" if action == "undo" else "redone"
+            return JSONResponse({"status": status, "steps": done})
+        # Restoring changes the shared document: an editor's right, as editing it is.
+        user = current_user(request)
+        if not await may_edit(authorizer(), user):
+            raise http_error(403, "Restoring a version needs the right to edit the document")
+        try:
+            await registry().restore(fork, user)
+        except RoomOpenError as exc:
+            raise http_error(404 if exc.code == 4404 else 400, exc.message) from None
+        return JSONResponse({"code": 200, "status": "Document restored successfully"})
+
+    def announce(fork: DocumentFork, user: User, action: str) -> None:
+        bus = events()
+        if bus is not None:
+            data = {
+                "username": user.username,
+                "fork_roomid": fork.room_id,
+                "fork_info": fork.info,
+                "action": action,
+            }
+            bus.emit(FORK_EVENTS, data)
+
+    async def create_fork(request: Request) -> Response:
+        root_id = request.path_params["room_id"]
+        body = await json_object(request, empty=True)
+        title = optional_string(body, "title") or ""
+        description = optional_string(body, "description") or ""
+        synchronize = body.get("synchronize", False)
+        if not isinstance(synchronize, bool):
+            raise http_error(400, "synchronize must be true or false")
+        try:
+            fork = await registry().create_fork(
+                root_id, synchronize=synchronize, title=title, description=description
+            )
+        except LookupError:
+            raise http_error(404, f"No open document room {root_id!r}") from None
+        announce(fork, current_user(request), "create")
+        model = {
+            "sessionId": registry().session_id,
+            "fork_roomid": fork.room_id,
+            "fork_info": fork.info,
+        }
+        return JSONResponse(model, status_code=201)
+
+    async def list_forks(request: Request) -> Response:
+        return JSONResponse(registry().forks_of(request.path_params["room_id"]))
+
+    async def delete_fork(request: Request) -> Response:
+        merge = request.query_params.get("merge", "false")
+        if merge not in ("true", "false"):
+            raise http_error(400, "merge must be true or false")
+        try:
+            fork = registry().find_document_fork(request.path_params["room_id"])
+        except LookupError:
+            raise http_error(404, "No such fork") from None
+        user = current_user(request)
+        if merge == "true" and not await may_edit(authorizer(), user):
+            raise http_error(403, "Merging a fork needs the right to edit the document")
+        try:
+            await registry().delete_fork(fork, merge=merge == "true", user=user)
+        except RoomOpenError as exc:
+            raise http_error(404 if exc.code == 4404 else 400, exc.message) from None
+        announce(fork, user, "delete")
+        return Response(status_code=204)
+
     async def room(websocket: WebSocket) -> None:
         user = current_user(websocket)
         writable = await may_edit(authorizer(), user)
@@ -101,6 +213,38 @@ def collaboration_routes(
         ),
         websocket_route(
             "/api/collaboration/room/{room_id}", room, resource=RESOURCE, action="read"
+        ),
+        # The document timeline: a fork to look back in; only a restore changes the
+        # document, and it checks the right to edit.
+        route(
+            "/api/collaboration/timeline/{path:path}",
+            timeline,
+            resource=RESOURCE,
+            action="read",
+        ),
+        # Forks for third-party UIs (ForkManager); merging one into its document checks
+        # the right to edit, as a restore does.
+        route(
+            "/api/collaboration/fork/{room_id:path}",
+            create_fork,
+            methods=["PUT"],
+            resource=RESOURCE,
+            action="read",
+        ),
+        route("/api/collaboration/fork/{room_id:path}", list_forks, resource=RESOURCE),
+        route(
+            "/api/collaboration/fork/{room_id:path}",
+            delete_fork,
+            methods=["DELETE"],
+            resource=RESOURCE,
+            action="read",
+        ),
+        route(
+            "/api/collaboration/undo_redo/{room_id:path}",
+            undo_redo,
+            methods=["PUT"],
+            resource=RESOURCE,
+            action="read",
         ),
         # Running code: the owner's alone, as every kernel route that runs code.
         route(
