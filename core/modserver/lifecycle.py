@@ -19,6 +19,7 @@ import anyio.lowlevel
 import pluggy
 
 from modserver.hooks import call_plugin_hook
+from modserver.imports import late_import
 from modserver.plugin import Plugin, PluginContext
 from modserver.services import ServiceError
 
@@ -53,7 +54,7 @@ async def run_plugins(
                     await _start_one(stack, pm, plugin, context, shutdown_timeout)
                     _check_provided(plugin, context)
                 on_started()
-                # Side by side: a short warm-up is not queued behind a long one.
+                # One task each; they take turns at the late-import lock.
                 for plugin, context in plugins:
                     for prepare in context._warm_ups:
                         task_group.start_soon(_warm_up, plugin, prepare)
@@ -78,7 +79,10 @@ async def _warm_up(plugin: Plugin, prepare: Callable[[], object]) -> None:
 
     def work() -> None:
         try:
-            prepare()
+            # Under the late-import lock: a request importing the same library at the
+            # same time waits instead of racing it (see modserver.imports).
+            with late_import():
+                prepare()
         except Exception as exc:
             failure.append(exc)
         finally:

@@ -187,15 +187,17 @@ class PluginContext:
         return cast("T | None", self._running.get(kind))
 
     def warm_up(self, prepare: Callable[[], object]) -> None:
-        """Run ``prepare`` in a worker thread once every plugin has started.
+        """Run ``prepare`` in a background thread once every plugin has started.
 
         For costly preparation that startup need not wait for but a first request should
         not pay: importing a big library, compiling schemas. Call it from the lifespan
-        before its ``yield``. Warm-ups run side by side, each in its own thread, once the
-        server is ready; an error is logged, and a warm-up still running at shutdown is
-        abandoned (its thread finishes on its own), so it never delays or fails a stop.
-        ``prepare`` must be safe to run while requests are served (use a lock or an
-        idempotent cache), since a request may need the same thing first.
+        before its ``yield``. Each warm-up runs in a daemon thread of its own, under the
+        late-import lock of ``modserver.imports`` (so warm-ups run one at a time); an
+        error is logged, and a warm-up still running at shutdown is abandoned: it never
+        delays or fails a stop, nor the process's exit. ``prepare`` must be safe to run
+        while requests are served (use a lock or an idempotent cache), since a request
+        may need the same thing first; where request code imports the library, it does
+        so inside ``with modserver.imports.late_import():``.
         """
         self._warm_ups.append(prepare)
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import orjson
 from modserver.api.contents import ContentsError
+from modserver.imports import late_import
 from modserver.jsonbody import InvalidJSON, loads
 
 Notebook = dict[str, Any]
@@ -82,7 +83,8 @@ def _rejoin_and_strip(nb: Notebook) -> None:
 
 
 def _validator(minor: int) -> Any:
-    from nbformat.validator import get_validator
+    with late_import():
+        from nbformat.validator import get_validator
 
     return get_validator(version=4, version_minor=minor)  # type: ignore[no-untyped-call]
 
@@ -113,7 +115,8 @@ def _current_minor() -> int:
     files = _schema_files()
     if files:
         return max(files)
-    import nbformat
+    with late_import():
+        import nbformat
 
     return int(nbformat.current_nbformat_minor)
 
@@ -166,7 +169,8 @@ def _discriminated(definitions: dict[str, Any], name: str, key: str) -> dict[str
 def _dispatching_validator(minor: int) -> Callable[[Notebook], bool] | None:
     """``_compile_dispatching(minor)``, compiled once even when a request and the warm-up
     ask at the same time."""
-    with _compiling:
+    # The late-import lock first (fastjsonschema may be imported), as a warm-up takes them.
+    with late_import(), _compiling:
         return _compile_dispatching(minor)
 
 
@@ -255,7 +259,8 @@ def validation_message(nb: Notebook) -> str | None:
                 return None
             except Exception:
                 pass  # fall through: nbformat's own validate words the error precisely
-    import nbformat
+    with late_import():
+        import nbformat
 
     try:
         # Validate a copy: the caller's notebook must come back exactly as it was given.
@@ -298,7 +303,8 @@ def readable(data: bytes) -> bool:
 
 
 def _parse_with_nbformat(data: bytes, path: str) -> tuple[Notebook, str | None]:
-    import nbformat
+    with late_import():
+        import nbformat
 
     captured: dict[str, Any] = {}
     try:
@@ -458,7 +464,8 @@ def dumps(nb: Notebook) -> bytes:
 
 def new_notebook() -> Notebook:
     """An empty notebook, as ``nbformat.v4.new_notebook`` makes it."""
-    from nbformat.v4 import new_notebook as make
+    with late_import():
+        from nbformat.v4 import new_notebook as make
 
     result: Notebook = orjson.loads(orjson.dumps(make()))  # type: ignore[no-untyped-call]
     return result

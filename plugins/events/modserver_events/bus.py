@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 from modserver.api.events import EventMessage, Events, InvalidEvent
+from modserver.imports import late_import
 
 if TYPE_CHECKING:
     from jupyter_events import EventLogger
@@ -64,7 +65,8 @@ class EventBus(Events):
 
     def prepare(self) -> EventLogger:
         """Make jupyter_events' logger (importing it) and register the pending schemas."""
-        with self._making:
+        # The late-import lock first, as a warm-up takes them (jupyter_events is imported).
+        with late_import(), self._making:
             if self._logger is None:
                 from jupyter_events import EventLogger
 

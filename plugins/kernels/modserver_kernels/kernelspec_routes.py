@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import anyio
 from modserver.errors import http_error
+from modserver.imports import late_import
 from modserver.routing import route
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
@@ -72,7 +73,8 @@ def resource_file(manager: KernelSpecManager, name: str, file: str) -> Path | No
 
 def _no_such_kernel() -> type[Exception]:
     """jupyter_client's unknown-kernelspec error (imported on first need, not at startup)."""
-    from jupyter_client.kernelspec import NoSuchKernel
+    with late_import():
+        from jupyter_client.kernelspec import NoSuchKernel
 
     return NoSuchKernel
 

@@ -28,6 +28,7 @@ from modserver.api.kernels import (
     NoSuchKernelSpec,
 )
 from modserver.child_env import child_environment
+from modserver.imports import late_import
 from modserver.state_store import StateStore
 
 from modserver_kernels.client import KernelClient, utcnow
@@ -126,7 +127,8 @@ class KernelRegistry(Kernels):
         server listens (the plugin's warm-up) rather than before.
         """
         if self._spec_manager is None:
-            from jupyter_client.kernelspec import KernelSpecManager
+            with late_import():
+                from jupyter_client.kernelspec import KernelSpecManager
 
             self._spec_manager = KernelSpecManager()
         return self._spec_manager
@@ -184,9 +186,10 @@ class KernelRegistry(Kernels):
     async def start(
         self, name: str | None = None, path: str | None = None, env: dict[str, str] | None = None
     ) -> KernelModel:
-        from jupyter_client.kernelspec import NoSuchKernel
+        with late_import():
+            from jupyter_client.kernelspec import NoSuchKernel
 
-        from modserver_kernels.launch import SafeKernelManager
+            from modserver_kernels.launch import SafeKernelManager
 
         name = name or self.settings.default_kernel_name
         try:
@@ -299,7 +302,8 @@ class KernelRegistry(Kernels):
         """Record the kernel (again: a restart changes its process) in keep mode."""
         if self.store is None or kernel.stopping:
             return
-        from modserver_kernels.kept import KERNEL_RECORD, kernel_record
+        with late_import():
+            from modserver_kernels.kept import KERNEL_RECORD, kernel_record
 
         try:
             record = await kernel_record(kernel.manager, kernel.name, kernel.cwd, kernel.env)
@@ -316,7 +320,8 @@ class KernelRegistry(Kernels):
     async def _forget(self, kernel: RunningKernel) -> None:
         if self.store is None:
             return
-        from modserver_kernels.kept import KERNEL_RECORD
+        with late_import():
+            from modserver_kernels.kept import KERNEL_RECORD
 
         try:
             await self.store.delete(KERNEL_RECORD, kernel.id)
@@ -327,7 +332,8 @@ class KernelRegistry(Kernels):
         """Take back every kernel an earlier server kept that still answers; forget the rest."""
         if self.store is None:
             return
-        from modserver_kernels.kept import KERNEL_RECORD
+        with late_import():
+            from modserver_kernels.kept import KERNEL_RECORD
 
         records = await self.store.load(KERNEL_RECORD)
         async with anyio.create_task_group() as group:
@@ -337,7 +343,8 @@ class KernelRegistry(Kernels):
             log.info("Kept kernels: %d of %d adopted", len(self._kernels), len(records))
 
     async def _adopt(self, kernel_id: str, record: dict[str, Any]) -> None:
-        from modserver_kernels.kept import KERNEL_RECORD, adopted_manager, process_alive
+        with late_import():
+            from modserver_kernels.kept import KERNEL_RECORD, adopted_manager, process_alive
 
         client: KernelClient | None = None
         kernel: RunningKernel | None = None

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import json5
+from modserver.imports import late_import
 
 log = logging.getLogger("modserver.lab")
 
@@ -70,8 +71,9 @@ class SchemaCatalog:
         schema = self._schemas.get(schema_id)
         if schema is None:
             # jsonschema is slow to import (~0.5 s): not at startup (the plugin warms it).
-            from jsonschema import Draft7Validator
-            from jsonschema.exceptions import SchemaError
+            with late_import():
+                from jsonschema import Draft7Validator
+                from jsonschema.exceptions import SchemaError
 
             try:
                 schema = json.loads(found.path.read_text(encoding="utf-8"))

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import json5
+from modserver.imports import late_import
 
 from modserver_lab.schemas import SchemaCatalog
 from modserver_lab.user_files import UserFolder
@@ -138,8 +139,9 @@ def parse_settings(raw: str) -> dict[str, Any]:
 
 def validation_problem(schema: dict[str, Any], values: dict[str, Any]) -> str | None:
     """The most relevant schema violation in ``values`` in one line, or None if valid."""
-    from jsonschema import Draft7Validator  # slow to import: not at startup
-    from jsonschema.exceptions import best_match
+    with late_import():  # slow to import: not at startup
+        from jsonschema import Draft7Validator
+        from jsonschema.exceptions import best_match
 
     error = best_match(Draft7Validator(schema).iter_errors(values))
     if error is None:

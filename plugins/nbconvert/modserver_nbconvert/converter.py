@@ -18,6 +18,7 @@ from typing import Any
 
 import anyio
 from modserver.errors import RequestError
+from modserver.imports import late_import
 
 from modserver_nbconvert.exporters import (
     ToolMissing,
@@ -104,9 +105,10 @@ def _convert(
     format: str, model: dict[str, Any], folder: str | None, sanitize_html: bool | None
 ) -> Export:
     """Run nbconvert (in a worker thread); nbconvert's failures become 4xx errors."""
-    import nbformat
-    from nbconvert.exporters.base import get_exporter
-    from nbconvert.utils.pandoc import PandocMissing
+    with late_import():
+        import nbformat
+        from nbconvert.exporters.base import get_exporter
+        from nbconvert.utils.pandoc import PandocMissing
 
     exporter = get_exporter(format)()  # type: ignore[no-untyped-call]
     if sanitize_html is not None and hasattr(exporter, "sanitize_html"):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from modserver.imports import late_import
+
 if TYPE_CHECKING:
     from jupyter_ydoc.ybasedoc import YBaseDoc
 
@@ -18,7 +20,8 @@ def document_model(file_type: str) -> type[YBaseDoc]:
     jupyter_ydoc is imported on first need (its models are found through entry points): the
     plugin's warm-up imports it after the server listens, so startup does not wait for it.
     """
-    from jupyter_ydoc import ydocs
+    with late_import():
+        from jupyter_ydoc import ydocs
 
     model: type[YBaseDoc] = ydocs.get(file_type, ydocs["file"])
     return model
