@@ -28,10 +28,12 @@ from modserver.api.kernels import (
     NoSuchKernelSpec,
 )
 from modserver.child_env import child_environment
+from modserver.errors import RequestError
 from modserver.imports import late_import
 from modserver.state_store import StateStore
 
 from modserver_kernels.client import KernelClient, utcnow
+from modserver_kernels.limits import out_of_files, socket_limit
 from modserver_kernels.settings import KernelsSettings
 
 if TYPE_CHECKING:
@@ -47,6 +49,30 @@ _EXIT_POLL_INTERVAL = 0.1
 
 class KernelStartError(RuntimeError):
     """A kernel process could not be started, or did not come back from a restart."""
+
+    #: The HTTP status the REST API answers with.
+    status = 500
+
+
+class KernelResourcesExhausted(KernelStartError, RequestError):
+    """No kernel can start now: the server ran out of open files (or ZMQ sockets).
+
+    A ``RequestError`` too, so that every route that starts kernels (sessions as well)
+    answers it as a JSON 503 with the message.
+    """
+
+    status = status_code = 503
+
+    def __init__(self, message: str) -> None:
+        RequestError.__init__(self, message)
+
+
+def _out_of_files_error(name: str, error: BaseException) -> KernelResourcesExhausted:
+    return KernelResourcesExhausted(
+        f"Kernel {name} failed to start: the server has too many open files ({error}). "
+        "Stop kernels you no longer use, or raise the open-files limit (ulimit -n, or "
+        "the kernels.min_open_files_limit setting)"
+    )
 
 
 class KernelBusy(RuntimeError):
@@ -114,6 +140,9 @@ class KernelRegistry(Kernels):
         self._spec_manager: KernelSpecManager | None = None
         self._group = task_group
         self._context = zmq.asyncio.Context()
+        # ZMQ's default of 1,023 sockets stopped this server at 92 kernels (each holds its
+        # channels plus socket monitors): the open-files limit is the real bound.
+        self._context.set(zmq.MAX_SOCKETS, socket_limit(self._context))
         self._kernels: dict[str, RunningKernel] = {}
         # Cancelled at shutdown: they end the watchers started in the server's task group.
         self._watchers: list[anyio.CancelScope] = []
@@ -194,9 +223,13 @@ class KernelRegistry(Kernels):
         name = name or self.settings.default_kernel_name
         try:
             await anyio.to_thread.run_sync(self.spec_manager.get_kernel_spec, name)
+            cwd = await anyio.to_thread.run_sync(self._cwd_for, path or "")
         except NoSuchKernel:
             raise NoSuchKernelSpec(f"No such kernel named {name}") from None
-        cwd = await anyio.to_thread.run_sync(self._cwd_for, path or "")
+        except OSError as exc:
+            if out_of_files(exc):
+                raise _out_of_files_error(name, exc) from exc
+            raise
         kernel_id = str(uuid.uuid4())
         manager = SafeKernelManager(
             # The API's id, so provisioners (gateway-provisioners name pods by it) and
@@ -230,6 +263,8 @@ class KernelRegistry(Kernels):
             client.close()
             with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
                 await manager.shutdown_kernel(now=True)
+            if out_of_files(exc):
+                raise _out_of_files_error(name, exc) from exc
             raise KernelStartError(f"Kernel {name} failed to start: {exc}") from exc
         log.info("Kernel started: %s (%s) in %s", kernel_id, name, cwd)
         self._emit("start", kernel, "started")

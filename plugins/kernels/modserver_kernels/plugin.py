@@ -53,6 +53,9 @@ class KernelsPlugin(Plugin):
                 async with _gateway_kernels(context, settings):
                     yield
                 return
+            from modserver_kernels.limits import raise_open_files_limit
+
+            raise_open_files_limit(settings.min_open_files_limit)
             store = await _kept_kernels_store(context) if settings.keep_kernels else None
             # Tasks live in the server's task group (a group opened here could not be
             # exited inside the core's shutdown time limit); the registry's own cancel

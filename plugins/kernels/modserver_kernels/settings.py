@@ -24,6 +24,14 @@ class KernelsSettings(PluginSettings):
     cull_interval: float = Field(300, gt=0, description="Seconds between culling passes.")
     cull_connected: bool = Field(False, description="Also cull kernels with open WebSockets.")
     cull_busy: bool = Field(False, description="Also cull kernels that are busy.")
+    min_open_files_limit: int = Field(
+        4096,
+        ge=0,
+        description=(
+            "Raise the process's soft open-files limit to at least this (within the hard "
+            "limit) at startup: each kernel holds a dozen sockets. 0: leave it as it is."
+        ),
+    )
     v1_protocol: bool = Field(
         True, description="Accept the v1.kernel.websocket.jupyter.org subprotocol when offered."
     )
