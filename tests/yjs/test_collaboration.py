@@ -338,10 +338,10 @@ def test_the_page_config_turns_collaboration_and_server_side_execution_on(tmp_pa
             assert config["disableRTC"] is False
             assert config["serverSideExecution"] is server_side
             # The timeline's routes are not served: its button is hidden, and what the lab
-            # disables by itself stays disabled.
+            # disables by itself (the core plugin jupyter-docprovider replaces) stays disabled.
             disabled = config["disabledExtensions"]
             assert "@jupyter/docprovider-extension:statusBarTimeline" in disabled
-            assert "@jupyterlab/extensionmanager-extension" in disabled
+            assert "@jupyterlab/filebrowser-extension:defaultFileBrowser" in disabled
         finally:
             server.stop()
 
