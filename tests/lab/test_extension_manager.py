@@ -283,3 +283,20 @@ def test_a_malformed_plugin_change_is_a_400(editor, body):
     response = editor.post("lab/api/plugins", json=body)
     assert response.status_code == 400
     assert response.json()["message"]
+
+
+def test_with_every_plugin_locked_nobody_switches_anything(
+    tmp_path: Path, jupyter_dirs: dict[str, str]
+):
+    root = tmp_path / "root"
+    root.mkdir()
+    env = {**jupyter_dirs, "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings")}
+    locked = start_server(root, "--set", "lab.lock_all_plugins=true", plugins="lab", env=env)
+    try:
+        with locked.client() as owner:
+            assert owner.get("lab/api/plugins").json()["allLocked"] is True
+            assert switch_plugin(owner, "disable", "jupyterlab_pygments:plugin").status_code == 403
+            assert switch(owner, "disable", "jupyterlab_pygments").status_code == 403
+            assert "jupyterlab_pygments" not in lab_config(owner)["disabledExtensions"]
+    finally:
+        locked.stop()

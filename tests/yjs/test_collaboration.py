@@ -342,6 +342,10 @@ def test_the_page_config_turns_collaboration_and_server_side_execution_on(tmp_pa
             disabled = config["disabledExtensions"]
             assert "@jupyter/docprovider-extension:statusBarTimeline" in disabled
             assert "@jupyterlab/filebrowser-extension:defaultFileBrowser" in disabled
+            # ... and the Plugin Manager shows it locked: no user can switch it back on.
+            with server.client() as client:
+                locks = client.get("lab/api/plugins").json()["lockRules"]
+            assert "@jupyter/docprovider-extension:statusBarTimeline" in locks
         finally:
             server.stop()
 
