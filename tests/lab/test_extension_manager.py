@@ -300,3 +300,19 @@ def test_with_every_plugin_locked_nobody_switches_anything(
             assert "jupyterlab_pygments" not in lab_config(owner)["disabledExtensions"]
     finally:
         locked.stop()
+
+
+def test_a_users_list_is_bounded(owner, settings_dir):
+    stored = settings_dir / "labconfig" / "page_config.json"
+    stored.parent.mkdir(parents=True, exist_ok=True)
+    many = {f"some-package:plugin-{n}": True for n in range(1000)}
+    stored.write_text(json.dumps({"disabledExtensions": many}))
+    try:
+        response = switch_plugin(owner, "disable", "jupyterlab_pygments:plugin")
+        assert response.status_code == 409
+        assert "1000" in response.json()["message"]
+        # Switching one back on still works.
+        assert switch_plugin(owner, "enable", "some-package:plugin-7").status_code == 201
+        assert "some-package:plugin-7" not in lab_config(owner)["disabledExtensions"]
+    finally:
+        stored.unlink()

@@ -24,6 +24,9 @@ from modserver_lab.user_files import UserFolder
 #: The user's own list, relative to their settings folder.
 CHOICES_FILE = "labconfig/page_config.json"
 
+#: Longest list a user may keep: every page reads it, and JupyterLab has a few hundred plugins.
+MAX_CHOICES = 1000
+
 
 class Refused(Exception):
     """A change the rules do not allow; ``status`` and ``message`` are for the answer."""
@@ -109,6 +112,8 @@ class UserExtensions:
         if self.locks.locked(name):
             raise Refused(403, f"{name} is locked: it cannot be {action} here (lab.locked_plugins)")
         if disable:
+            if name not in self.chosen and len(self.chosen) >= MAX_CHOICES:
+                raise Refused(409, f"You have disabled {MAX_CHOICES} plugins already")
             return self.chosen | {name}
         package = name.split(":", 1)[0]
         if name in self.imposed or package in self.imposed:
