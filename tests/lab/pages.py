@@ -15,13 +15,13 @@ CONFIG_SCRIPT = re.compile(
 #: for /lab and /tree on a plain local server (dumped from a real session), except:
 #: paths on the server's disk (appSettingsDir, schemasDir, staticDir, templatesDir,
 #: themesDir, userSettingsDir, workspacesDir, labextensionsPath, extraLabextensionsPath,
-#: jupyterConfigDir: the frontend only shows them), the extension manager (it is disabled
-#: here: installing from the browser needs jupyterlab's own server), ``news`` and
-#: ``nbclassic_enabled`` (not read by JupyterLab 4 / Notebook 7).
+#: jupyterConfigDir: the frontend only shows them), ``news`` and ``nbclassic_enabled`` (not
+#: read by JupyterLab 4 / Notebook 7).
 REFERENCE_KEYS = {
     "allow_hidden_files", "appName", "appNamespace", "appUrl", "appVersion", "baseUrl",
     "buildAvailable", "buildCheck", "cacheFiles", "copyAbsolutePath", "delete_to_trash",
-    "devMode", "disabledExtensions", "exposeAppInBrowser", "federated_extensions",
+    "devMode", "disabledExtensions", "exposeAppInBrowser", "extensionManager",
+    "federated_extensions",
     "fullAppUrl", "fullLabextensionsUrl", "fullLicensesUrl", "fullListingsUrl",
     "fullMathjaxUrl", "fullSettingsUrl", "fullStaticUrl", "fullThemesUrl",
     "fullTranslationsApiUrl", "fullTreeUrl", "fullWorkspacesApiUrl", "ignorePlugins",

@@ -76,11 +76,11 @@ def test_a_disabled_labextension_is_neither_listed_nor_served(client):
     assert client.get(f"lab/extensions/{DISABLED_EXT}/{ENTRY}").status_code == 404
 
 
-def test_the_extension_manager_is_disabled_by_default(client):
-    # It needs /lab/api/extensions (jupyterlab's own server), which this one does not have.
+def test_the_extension_manager_is_on_by_default(client):
+    # /lab/api/extensions answers it (tests/lab/test_extension_manager.py).
     assert (
         "@jupyterlab/extensionmanager-extension"
-        in page_config(client.get("lab").text)["disabledExtensions"]
+        not in page_config(client.get("lab").text)["disabledExtensions"]
     )
 
 

@@ -338,10 +338,14 @@ def test_the_page_config_turns_collaboration_and_server_side_execution_on(tmp_pa
             assert config["disableRTC"] is False
             assert config["serverSideExecution"] is server_side
             # The timeline's routes are served: its status bar button stays, and what the
-            # lab disables by itself stays disabled.
+            # lab disables by itself (the core plugin jupyter-docprovider replaces) stays so.
             disabled = config["disabledExtensions"]
             assert "@jupyter/docprovider-extension:statusBarTimeline" not in disabled
-            assert "@jupyterlab/extensionmanager-extension" in disabled
+            assert "@jupyterlab/filebrowser-extension:defaultFileBrowser" in disabled
+            # ... and the Plugin Manager shows it locked: no user can switch it back on.
+            with server.client() as client:
+                locks = client.get("lab/api/plugins").json()["lockRules"]
+            assert "@jupyterlab/filebrowser-extension:defaultFileBrowser" in locks
         finally:
             server.stop()
 

@@ -38,6 +38,8 @@ ROLE_GRANTS: dict[str, Grants] = {
         "lab": _READ,
         "settings": _READ_WRITE,
         "workspaces": _READ_WRITE,
+        # Switching labextensions and plugins on and off in their own lab.
+        "labextensions": _READ_WRITE,
         "collaboration": _READ_WRITE,
         "users": frozenset({"write"}),  # their own display fields (PATCH /api/me)
         # Names and activity times only, so the lab can poll the list; starting or
@@ -56,6 +58,8 @@ ROLE_GRANTS: dict[str, Grants] = {
         "lab": _READ,
         "settings": _READ_WRITE,
         "workspaces": _READ_WRITE,
+        # A viewer's lab stays as the owner set it up: listed, not switched.
+        "labextensions": _READ,
         "collaboration": _READ,
         "terminals": _READ,
         "events": _READ,

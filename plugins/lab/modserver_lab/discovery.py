@@ -10,7 +10,8 @@ Runs once per app at startup, in a worker thread (it reads many small files). Th
   folder of the Jupyter data path (``jupyter labextension`` and pip put them there).
 - Disabled extensions come from ``labconfig/page_config.json`` (and ``page_config.d/``) in
   the Jupyter config path, as ``jupyter labextension disable`` writes them, plus the
-  ``disabled_extensions`` setting.
+  ``disabled_extensions`` setting. Each user may disable more for themselves
+  (user_extensions.py).
 """
 
 from __future__ import annotations
@@ -45,6 +46,14 @@ class LabExtension:
     jupyterlab: Mapping[str, Any]
 
     @property
+    def disables(self) -> list[str]:
+        """Plugins it replaces (``jupyterlab.disabledExtensions``): off while it is on."""
+        listed = self.jupyterlab.get("disabledExtensions")
+        if not isinstance(listed, list):
+            return []
+        return [item for item in listed if isinstance(item, str)]
+
+    @property
     def build(self) -> Mapping[str, Any]:
         """The ``jupyterlab._build`` entry the extension builder wrote (load, extension...)."""
         value = self.jupyterlab.get("_build")
@@ -72,6 +81,10 @@ class Frontends:
     extensions: Mapping[str, LabExtension]
     disabled: tuple[str, ...]
     labextensions_path: tuple[Path, ...] = field(default=())
+    #: Every labextension found, the disabled ones too (the extension manager lists them).
+    installed: Mapping[str, LabExtension] = field(default_factory=dict)
+    #: What the server's configuration disables: page_config.json files and the setting.
+    config_disabled: frozenset[str] = field(default=frozenset())
 
     @property
     def lab_static(self) -> Path:
@@ -110,7 +123,9 @@ def discover(
     notebook_dir = find_notebook_dir()
     paths = labextensions_path(extra_labextensions_path)
     found = find_labextensions(paths)
-    disabled = disabled_extensions(found.values(), disabled_setting)
+    configured = {name for name, off in labconfig_disabled().items() if off}
+    configured.update(disabled_setting)
+    disabled = disabled_with(found.values(), configured)
     enabled = {name: ext for name, ext in found.items() if name not in disabled}
     return Frontends(
         lab_app_dir=lab_app_dir,
@@ -120,6 +135,8 @@ def discover(
         extensions=enabled,
         disabled=tuple(sorted(disabled)),
         labextensions_path=tuple(paths),
+        installed=found,
+        config_disabled=frozenset(configured),
     )
 
 
@@ -198,18 +215,17 @@ def _read_extension(package_json: Path) -> LabExtension | None:
     )
 
 
-def disabled_extensions(extensions: Iterable[LabExtension], setting: Iterable[str]) -> set[str]:
-    """Names of disabled extensions and plugin ids: page_config.json files, extensions, setting."""
-    disabled = {name for name, off in labconfig_disabled().items() if off}
-    disabled.update(setting)
+def disabled_with(extensions: Iterable[LabExtension], disabled: Iterable[str]) -> set[str]:
+    """``disabled`` plus the plugins that the extensions left on replace.
+
+    An extension may disable plugins it replaces (package.json
+    ``jupyterlab.disabledExtensions``); those stay on when the extension itself is off.
+    """
+    result = set(disabled)
     for extension in extensions:
-        if extension.name in disabled:
-            continue
-        # An extension may disable plugins it replaces (package.json jupyterlab.disabledExtensions).
-        listed = extension.jupyterlab.get("disabledExtensions")
-        if isinstance(listed, list):
-            disabled.update(item for item in listed if isinstance(item, str))
-    return disabled
+        if extension.name not in result:
+            result.update(extension.disables)
+    return result
 
 
 def labconfig_disabled() -> dict[str, bool]:
@@ -221,11 +237,12 @@ def labconfig_disabled() -> dict[str, bool]:
         labconfig = Path(folder) / "labconfig"
         files = [*sorted(labconfig.glob("page_config.d/*.json")), labconfig / "page_config.json"]
         for file in files:
-            merged.update(_disabled_in(file))
+            merged.update(disabled_in(file))
     return merged
 
 
-def _disabled_in(file: Path) -> dict[str, bool]:
+def disabled_in(file: Path) -> dict[str, bool]:
+    """The ``disabledExtensions`` of one page_config.json (object or list form); {} if none."""
     try:
         text = file.read_text(encoding="utf-8")
     except OSError:

@@ -67,6 +67,8 @@ def base_page_config(
         "allow_hidden_files": False,
         "ignorePlugins": [],
         "disabledExtensions": list(frontends.disabled),
+        # A read-only Extension Manager (extension_manager.py): lists, switches, never installs.
+        "extensionManager": {"name": "read-only", "can_install": False, "install_path": None},
         "federated_extensions": [ext.page_config_entry() for ext in frontends.extensions.values()],
         "mathjaxConfig": "TeX-AMS_HTML-full,Safe",
         "fullMathjaxUrl": settings.mathjax_url,

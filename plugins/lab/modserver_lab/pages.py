@@ -1,6 +1,7 @@
 """The HTML pages of JupyterLab (``/lab``, ``/doc``) and Notebook 7 (``/tree``, ``/notebooks``...).
 
-Each page is the frontend's own template rendered with the page config (page_config.py).
+Each page is the frontend's own template rendered with the page config (page_config.py),
+with what the user disabled for themselves (user_extensions.py).
 Pages need a logged-in user (resource ``lab``, read): a browser that is not logged in is
 sent to ``/login?next=<page>`` by the auth plugin and comes back after logging in.
 """
@@ -44,7 +45,7 @@ def page_routes(runtime: Callable[[], LabRuntime]) -> list[BaseRoute]:
             if not WORKSPACE_NAME.match(workspace):
                 raise http_error(404, f"No workspace {workspace!r}: use letters, digits, - and _")
             config = for_lab(
-                runtime().page_config(app_prefix(request)),
+                await _user_page_config(runtime(), request),
                 mode=mode,
                 workspace=workspace,
                 tree_path=params.get("path", ""),
@@ -65,7 +66,7 @@ def page_routes(runtime: Callable[[], LabRuntime]) -> list[BaseRoute]:
             if model["type"] != "directory":
                 return _redirect(request, "files", path)
         config = for_notebook(
-            runtime().page_config(app_prefix(request)), runtime().frontends, tree_path=path
+            await _user_page_config(runtime(), request), runtime().frontends, tree_path=path
         )
         return _render(runtime(), "tree.html", config)
 
@@ -74,12 +75,12 @@ def page_routes(runtime: Callable[[], LabRuntime]) -> list[BaseRoute]:
         model = await _contents_model(runtime(), path) if path else None
         if model is not None and model["type"] == "directory":
             return _redirect(request, "tree", path)
-        config = for_notebook(runtime().page_config(app_prefix(request)), runtime().frontends)
+        config = for_notebook(await _user_page_config(runtime(), request), runtime().frontends)
         return _render(runtime(), "notebooks.html", config)
 
     def notebook_app_page(template: str) -> Callable[[Request], Any]:
         async def page(request: Request) -> Response:
-            config = for_notebook(runtime().page_config(app_prefix(request)), runtime().frontends)
+            config = for_notebook(await _user_page_config(runtime(), request), runtime().frontends)
             return _render(runtime(), template, config)
 
         page.__name__ = template.removesuffix(".html") + "_page"
@@ -107,6 +108,13 @@ def page_routes(runtime: Callable[[], LabRuntime]) -> list[BaseRoute]:
         # the terminals plugin (without it the page config hides terminals).
         page("/terminals/{name}", notebook_app_page("terminals.html")),
     ]
+
+
+async def _user_page_config(runtime: LabRuntime, request: Request) -> dict[str, Any]:
+    """The app's page config with the caller's own disabled labextensions and plugins."""
+    prefix = app_prefix(request)
+    view = await runtime.user_extensions(request, prefix)
+    return view.page_config(runtime.page_config(prefix))
 
 
 def _render(runtime: LabRuntime, template: str, page_config: dict[str, Any]) -> Response:

@@ -8,6 +8,8 @@
 - answers to the frontend's probes for optional features (news, update check, language
   servers): "nothing here", so the UI stays quiet and nothing is fetched from the internet
 - the lab API (settings, workspaces, translations, listings, licenses): ``lab_api_routes``
+- the Extension and Plugin Managers' ``/lab/api/extensions`` and ``/lab/api/plugins``
+  (extension_manager.py, plugin_manager.py)
 
 The routes are built before startup and look the per-app runtime up on each request.
 """
@@ -51,7 +53,16 @@ def lab_routes(context: PluginContext, runtime: Callable[[], LabRuntime]) -> lis
         *asset_routes(runtime),
         *optional_feature_routes(),
         *lab_api_call_site(context, runtime),
+        *manager_routes(runtime),
     ]
+
+
+def manager_routes(runtime: Callable[[], LabRuntime]) -> list[BaseRoute]:
+    """The Extension Manager's and the Plugin Manager's routes."""
+    from modserver_lab.extension_manager import extension_manager_routes
+    from modserver_lab.plugin_manager import plugin_manager_routes
+
+    return [*extension_manager_routes(runtime), *plugin_manager_routes(runtime)]
 
 
 def asset_routes(runtime: Callable[[], LabRuntime]) -> list[BaseRoute]:

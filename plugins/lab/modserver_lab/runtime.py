@@ -7,11 +7,18 @@ discovery finished in a worker thread; routes read the runtime only while the ap
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import anyio
+from modserver.routing import current_user
+from starlette.requests import Request
 
 from modserver_lab.page_config import at_prefix, base_page_config, merge_contributions
 from modserver_lab.settings import LabSettings
 from modserver_lab.static_files import GzipCache
+from modserver_lab.user_extensions import Locks, UserExtensions, read_choices
+from modserver_lab.user_files import UserFolder
 
 if TYPE_CHECKING:
     import jinja2
@@ -39,6 +46,8 @@ class LabRuntime:
         self._base_config: dict[str, Any] | None = None
         self._contributions: list[dict[str, Any]] | None = None
         self._page_configs: dict[str, dict[str, Any]] = {}
+        self._user_settings_base: Path | None = None
+        self._choices_lock: anyio.Lock | None = None
 
     def prepare(self) -> tuple[Frontends, dict[str, jinja2.Template]]:
         """Discover the frontends and compile the page templates (blocking: run in a thread)."""
@@ -121,6 +130,38 @@ class LabRuntime:
         if len(self._page_configs) < MAX_PREFIXES:  # one per mount path: a handful at most
             self._page_configs[prefix] = config
         return config
+
+    def user_folder(self, request: Request) -> UserFolder:
+        """The caller's folder in the user-settings folder (the lab API's, user_files.py)."""
+        if self._user_settings_base is None:
+            from modserver_lab.lab_api import user_settings_folder
+
+            self._user_settings_base = user_settings_folder(self.settings)
+        return UserFolder.of(self._user_settings_base, current_user(request))
+
+    async def user_extensions(self, request: Request, prefix: str) -> UserExtensions:
+        """What the caller has on and off: the server's configuration, then their own list."""
+        chosen = await anyio.to_thread.run_sync(read_choices, self.user_folder(request))
+        return self.extensions_for(chosen, prefix)
+
+    def extensions_for(self, chosen: frozenset[str], prefix: str) -> UserExtensions:
+        """A user's view, given what they disabled themselves."""
+        frontends = self.frontends
+        # What other plugins added to the page config's list is the server's choice too.
+        added = set(self.page_config(prefix)["disabledExtensions"]) - set(frontends.disabled)
+        return UserExtensions(
+            installed=frontends.installed,
+            server_disabled=frontends.config_disabled | added,
+            chosen=chosen,
+            locks=Locks(self.settings.lock_all_plugins, frozenset(self.settings.locked_plugins)),
+        )
+
+    @property
+    def choices_lock(self) -> anyio.Lock:
+        """Held while a user's list is read, changed and written (one change at a time)."""
+        if self._choices_lock is None:
+            self._choices_lock = anyio.Lock()
+        return self._choices_lock
 
 
 def lab_runtime(context: PluginContext) -> LabRuntime:

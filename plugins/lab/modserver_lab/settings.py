@@ -8,10 +8,6 @@ from typing import Literal
 from modserver.settings import PluginSettings
 from pydantic import Field
 
-#: Plugins of JupyterLab that need server endpoints this server does not have
-#: (``/lab/api/extensions``: installing extensions from the browser).
-UNSUPPORTED_PLUGINS = ("@jupyterlab/extensionmanager-extension",)
-
 
 class LabApiSettings(PluginSettings):
     """Where the lab API keeps users' files; the ``[lab]`` section's model extends this one."""
@@ -53,9 +49,19 @@ class LabSettings(LabApiSettings):
         description="Folders searched for prebuilt labextensions before the Jupyter data path.",
     )
     disabled_extensions: list[str] = Field(
-        default_factory=lambda: list(UNSUPPORTED_PLUGINS),
+        default_factory=list,
         description="Labextensions (package names) or plugin ids to disable, added to the "
         "disabledExtensions of labconfig/page_config.json.",
+    )
+    locked_plugins: list[str] = Field(
+        default_factory=list,
+        description="Plugin ids (package:plugin) or labextension names that users may not "
+        "enable or disable in the Extension and Plugin Managers.",
+    )
+    lock_all_plugins: bool = Field(
+        False,
+        description="Users may not enable or disable any labextension or plugin from the "
+        "browser (the managers only list them).",
     )
     expose_app_in_browser: bool = Field(
         False, description="Expose the application as window.jupyterapp (for browser tests)."
