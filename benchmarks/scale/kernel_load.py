@@ -138,6 +138,7 @@ async def idle_kernels(server: ServerTarget, count: int, batch: int) -> dict[str
             "seconds_to_start_all": started["seconds"],
             "start_errors": started["errors"],
             "stopped_for_low_memory": started["stopped_for_low_memory"],
+            "server_log_tail": server.log_tail(10) if started["errors"] else "",
             "server_rss_mib_before": rss_before,
             "server_rss_mib_after": rss_after,
             "server_rss_mib_per_kernel": (rss_after - rss_before) / max(1, len(ids)),
@@ -267,7 +268,10 @@ async def many_websockets(
         ids = started["ids"]
         if not ids:
             raise RuntimeError(f"no kernel started: {started['errors']}")
-        baseline = await baseline_round_trips(server, ids[0], 20)
+        # Fresh kernels finish importing for a few seconds: let them, so the reference
+        # round trip does not measure a machine busy with kernel startups.
+        await anyio.sleep(10)
+        baseline = await baseline_round_trips(server, ids[0], 30)
         await anyio.sleep(2)
         rss_before = rss_mib(server.pid)
         connect_errors: list[str] = []
@@ -317,6 +321,8 @@ async def many_websockets(
             "seconds_until_all_answered": ready_s,
             "connect_errors": sorted(set(connect_errors))[:5],
             "connect_error_count": len(connect_errors),
+            # Why the server refused or dropped sockets, in its own words.
+            "server_log_tail": server.log_tail(10) if answered < sockets else "",
             "still_open_after_hold": still_open,
             "messages_received": sum(s.messages for s in held),
             "server_rss_mib_before": rss_before,
