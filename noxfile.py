@@ -77,7 +77,7 @@ def bench(session: nox.Session) -> None:
     JupyterLab build (the two wheels install the same files under share/jupyter/lab).
     """
     session.install("-e", ".[test]", "jupyter_server")
-    lab_version = session.run(
+    lab_version = session.run_install(
         "python",
         "-c",
         "import importlib.metadata as m; print(m.version('jupyterlab-js'))",
