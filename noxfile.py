@@ -70,6 +70,19 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Side-by-side benchmarks against jupyter_server; results in benchmarks/results/*.json."""
+    """Side-by-side benchmarks against jupyter_server; results in benchmarks/results/*.json.
+
+    The browser suite compares with ``jupyter lab``: jupyterlab is installed at the version
+    of the jupyterlab-js that modserver's lab plugin serves, so both servers send the same
+    JupyterLab build (the two wheels install the same files under share/jupyter/lab).
+    """
     session.install("-e", ".[test]", "jupyter_server")
+    lab_version = session.run_install(
+        "python",
+        "-c",
+        "import importlib.metadata as m; print(m.version('jupyterlab-js'))",
+        silent=True,
+    )
+    if isinstance(lab_version, str):
+        session.install(f"jupyterlab=={lab_version.strip().rsplit('.post', 1)[0]}")
     session.run("python", "-m", "benchmarks", *session.posargs)

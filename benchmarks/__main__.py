@@ -1,10 +1,10 @@
 """Run benchmark suites: ``python -m benchmarks [SUITE|all] [options]``.
 
-SUITE is startup, contents, kernels, terminals or collaboration. Each suite is the subpackage
-``benchmarks.<name>`` with its own ``__main__``; options after the suite name go to it
-(``python -m benchmarks kernels --quick``). ``all`` (the default) runs every suite
-present, one after another, each in its own process so one
-suite's failure or leftovers cannot disturb the next.
+SUITE is startup, contents, kernels, terminals, collaboration, browser or scale. Each
+suite is the subpackage ``benchmarks.<name>`` with its own ``__main__``; options after the
+suite name go to it (``python -m benchmarks kernels --quick``). ``all`` (the default) runs
+every suite present, one after another, each in its own process so one suite's failure
+or leftovers cannot disturb the next.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-SUITES = ("startup", "contents", "kernels", "terminals", "collaboration")
+SUITES = ("startup", "contents", "kernels", "terminals", "collaboration", "browser", "scale")
 HERE = Path(__file__).resolve().parent
 
 

@@ -1,0 +1,1 @@
+"""Browser-level benchmark: JupyterLab in chromium on modserver and on jupyter_server."""

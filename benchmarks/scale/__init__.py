@@ -1,0 +1,1 @@
+"""Scale benchmark: many kernels, many WebSockets and a huge folder, beside jupyter_server."""
