@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -315,6 +316,18 @@ def _setting_value(text: str) -> Any:
     if text[:1] in '[{"' or text in ("true", "false", "null"):
         return json.loads(text)
     return text
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep the servers under test out of the developer's own JupyterLab folders.
+
+    Without a setting, the lab plugin keeps users' settings and workspaces where JupyterLab
+    does (``~/.jupyter/lab``): tests that save workspaces or switch labextensions off (the
+    conformance fuzzing does) would write there. Tests that care set their own folders.
+    """
+    scratch = Path(tempfile.mkdtemp(prefix="modserver-tests-lab-"))
+    os.environ.setdefault("JUPYTERLAB_SETTINGS_DIR", str(scratch / "user-settings"))
+    os.environ.setdefault("JUPYTERLAB_WORKSPACES_DIR", str(scratch / "workspaces"))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
