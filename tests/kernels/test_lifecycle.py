@@ -90,6 +90,7 @@ def test_kernel_that_cannot_be_restarted_is_reported_dead_and_removed(
         "--set",
         "kernels.restart_poll_interval=0.2",
         name="dead",
+        in_process=True,
     )
     try:
         kernel_id = start(server)
@@ -115,6 +116,7 @@ def test_idle_kernels_are_culled_but_connected_ones_stay(
         "--set",
         "kernels.cull_interval=0.2",
         name="cull",
+        in_process=True,
     )
     try:
         idle = start(server)
