@@ -1,8 +1,5 @@
 """One real modserver with every plugin for the security tests, plus a folder outside it.
 
-The server is shared by the whole package (a start with every plugin costs seconds):
-tests work in their own folders (``folder``) and names, and its log is checked clean.
-
 ``outside`` is a sibling of the root: tests plant symlinks into it and check that no
 request ever wrote there. The tiny kernelspec keeps kernel starts cheap.
 """
@@ -32,7 +29,7 @@ class Site:
     config_dir: Path
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     base = tmp_path_factory.mktemp("security")
     root, outside, config = base / "root", base / "outside", base / "config"
