@@ -162,10 +162,17 @@ class InProcessServer(RunningServer):
     on a loopback port through hypercorn, so ``url`` and ``ws_url`` work for raw HTTP
     and WebSocket clients. ``output`` collects the ``modserver`` log records. There is
     no process: ``proc`` is None and ``stop()`` returns 0 once the lifespan has ended.
+    ``env`` goes into the test process's environment until the app stops (where the
+    app and its kernels look up kernelspecs or labextensions): one such app at a time.
     """
 
     def __init__(
-        self, root_dir: Path, token: str, settings: dict[str, Any], app: Any = None
+        self,
+        root_dir: Path,
+        token: str,
+        settings: dict[str, Any],
+        env: dict[str, str] | None = None,
+        app: Any = None,
     ) -> None:
         """Serve ``app`` if given (e.g. with test plugins), else ``create_app(settings)``."""
         import anyio
@@ -177,6 +184,8 @@ class InProcessServer(RunningServer):
         self._stack = ExitStack()
         output: list[str] = []
         try:
+            if env:
+                self._stack.enter_context(_environment(env))
             handler = _ListHandler(output)
             logger = logging.getLogger("modserver")
             logger.addHandler(handler)
@@ -239,6 +248,21 @@ class InProcessServer(RunningServer):
         return 0
 
 
+@contextmanager
+def _environment(env: dict[str, str]) -> Iterator[None]:
+    """Set ``env`` in ``os.environ``, then put back what was there."""
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 class _ListHandler(logging.Handler):
     """Collects formatted log records, as a server's output would show them."""
 
@@ -277,7 +301,11 @@ class _PortalTransport(httpx.BaseTransport):
 
 
 def serve_in_process(
-    root_dir: Path, *args: str, plugins: str | None = None, token: str = TOKEN
+    root_dir: Path,
+    *args: str,
+    plugins: str | None = None,
+    token: str = TOKEN,
+    env: dict[str, str] | None = None,
 ) -> InProcessServer:
     """Like ``start_server`` but in the test process (see ``InProcessServer``).
 
@@ -308,7 +336,7 @@ def serve_in_process(
             settings.setdefault(section, {})[key] = parsed
         else:
             settings[key] = parsed
-    return InProcessServer(root_dir, token, settings)
+    return InProcessServer(root_dir, token, settings, env)
 
 
 def _setting_value(text: str) -> Any:

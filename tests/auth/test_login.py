@@ -143,8 +143,8 @@ def test_logout_clears_the_cookie(server: RunningServer):
     assert client.get("hello").status_code == 401
 
 
-def test_failed_logins_are_throttled_per_client(module_servers):
-    server = module_servers(
+def test_failed_logins_are_throttled_per_client(module_apps):
+    server = module_apps(
         "--set",
         f"auth.password_hash={password_hash(PASSWORD)}",
         "--set",
@@ -160,8 +160,8 @@ def test_failed_logins_are_throttled_per_client(module_servers):
     assert "Too many failed attempts" in response.text
 
 
-def test_cookie_path_and_redirects_follow_base_url(module_servers):
-    server = module_servers(
+def test_cookie_path_and_redirects_follow_base_url(module_apps):
+    server = module_apps(
         "--base-url",
         "/jupyter/",
         "--set",

@@ -122,11 +122,11 @@ def test_dns_rebinding_host_is_refused_on_websocket(echo: RunningServer):
     assert info.value.response.status_code == 403
 
 
-def test_configured_local_hostname_and_remote_access(module_servers):
-    named = module_servers("--set", 'auth.local_hostnames=["box.lan"]', plugins="hello")
+def test_configured_local_hostname_and_remote_access(module_apps):
+    named = module_apps("--set", 'auth.local_hostnames=["box.lan"]', plugins="hello")
     assert named.client().get("api/status", headers={"Host": "box.lan:80"}).status_code == 200
     assert named.client().get("api/status", headers={"Host": "other.lan"}).status_code == 403
-    remote = module_servers("--set", "auth.allow_remote_access=true", plugins="hello")
+    remote = module_apps("--set", "auth.allow_remote_access=true", plugins="hello")
     assert remote.client().get("api/status", headers={"Host": "other.lan"}).status_code == 200
 
 

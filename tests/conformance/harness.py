@@ -83,10 +83,15 @@ def owner(path: str) -> str:
     return OWNERS.get(path_pattern(path).split("/{")[0], "unknown")
 
 
-#: Generated requests per operation (kernel-starting ones get a sixth). Raise it for a
-#: deeper local run: ``CONFORMANCE_EXAMPLES=500 pytest tests/conformance``.
+#: Generated requests per operation that changes something (kernel-starting ones get a
+#: sixth, read-only ones two fifths: they take the same parameters again and again and
+#: change nothing that a later request could trip over). Raise it for a deeper local run:
+#: ``CONFORMANCE_EXAMPLES=500 pytest tests/conformance``.
 EXAMPLES = int(os.environ.get("CONFORMANCE_EXAMPLES", "25"))
 KERNEL_EXAMPLES = max(2, EXAMPLES // 6)
+READ_EXAMPLES = max(2, EXAMPLES * 2 // 5)
+#: Methods that only read: they get ``READ_EXAMPLES``.
+READ_ONLY_METHODS = frozenset({"get", "head", "options"})
 
 
 def content_type_of_a_body(ctx: Any, response: Any, case: schemathesis.Case) -> bool | None:

@@ -5,7 +5,8 @@ Each response must not be a server error, and every documented response must mat
 schema, content type and headers. Where jupyter_server's file is wrong about
 jupyter_server, ``known_deviations.py`` corrects it (the one place that lists why).
 Kernel-starting operations get fewer examples, and their kernels are removed after
-each one, to keep the run within a minute or two on a small machine.
+each one; read-only operations get fewer than writing ones. That keeps the run within
+a minute or two on a small machine.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from schemathesis.specs.openapi.checks import (
 from tests.conformance.harness import (
     EXAMPLES,
     KERNEL_EXAMPLES,
+    READ_EXAMPLES,
+    READ_ONLY_METHODS,
     content_type_of_a_body,
     jupyter_server_api_yaml,
     owner,
@@ -57,8 +60,9 @@ def jupyter_spec() -> dict[str, Any]:
     return corrected(yaml.safe_load(jupyter_server_api_yaml().read_text(encoding="utf-8")))
 
 
-def served_part(*, kernel_starting: bool) -> dict[str, Any]:
-    """The operations of jupyter_server's file in the areas of working plugins."""
+def served_part(*, kernel_starting: bool, read_only: bool = False) -> dict[str, Any]:
+    """The operations of jupyter_server's file in the areas of working plugins: the
+    kernel-starting ones, or the others that only read (``read_only``) or that write."""
     spec = jupyter_spec()
     working = {"core", *working_plugins()}
     for path in list(spec["paths"]):
@@ -67,7 +71,8 @@ def served_part(*, kernel_starting: bool) -> dict[str, Any]:
             del spec["paths"][path]
             continue
         for method in [m for m in item if m in HTTP_METHODS]:
-            if ((method, path) in KERNEL_STARTING) != kernel_starting:
+            wrong_kind = ((method, path) in KERNEL_STARTING) != kernel_starting
+            if wrong_kind or (not kernel_starting and (method in READ_ONLY_METHODS) != read_only):
                 del item[method]
         if not any(m in HTTP_METHODS for m in item):
             del spec["paths"][path]
@@ -84,13 +89,29 @@ def call(case: schemathesis.Case, server: RunningServer) -> None:
 
 
 # The file is static, so the operations are known at collection: one test per operation.
-LIGHT_SPEC = served_part(kernel_starting=False)
+READ_SPEC = served_part(kernel_starting=False, read_only=True)
+WRITE_SPEC = served_part(kernel_starting=False, read_only=False)
 HEAVY_SPEC = served_part(kernel_starting=True)
-light = schemathesis.openapi.from_dict(LIGHT_SPEC)
+reads = schemathesis.openapi.from_dict(READ_SPEC)
+writes = schemathesis.openapi.from_dict(WRITE_SPEC)
 heavy = schemathesis.openapi.from_dict(HEAVY_SPEC)
 
 
-@light.parametrize()
+@reads.parametrize()
+@settings(
+    max_examples=READ_EXAMPLES,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+)
+def test_jupyter_server_read_operations_answer_as_documented(
+    case: schemathesis.Case, conformance_server: RunningServer
+) -> None:
+    call(case, conformance_server)
+
+
+@writes.parametrize()
 @settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -98,7 +119,7 @@ heavy = schemathesis.openapi.from_dict(HEAVY_SPEC)
     derandomize=True,
     suppress_health_check=list(HealthCheck),
 )
-def test_jupyter_server_operations_answer_as_documented(
+def test_jupyter_server_write_operations_answer_as_documented(
     case: schemathesis.Case, conformance_server: RunningServer
 ) -> None:
     call(case, conformance_server)

@@ -16,7 +16,7 @@ from modserver_auth.tokens import hash_token
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from tests.conftest import RunningServer, start_server
+from tests.conftest import RunningServer, serve_in_process
 from tests.kernels.conftest import install_tiny_kernelspec
 
 CONTENTS = "https://events.jupyter.org/jupyter_server/contents_service/v1"
@@ -34,7 +34,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     base = tmp_path_factory.mktemp("events")
     root = base / "root"
     root.mkdir()
-    running = start_server(
+    running = serve_in_process(
         root,
         "--set",
         f"auth.users={json.dumps(USERS)}",

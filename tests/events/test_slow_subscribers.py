@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from websockets.sync.client import connect
 
-from tests.conftest import RunningServer, start_server
+from tests.conftest import RunningServer, serve_in_process
 from tests.events.stalled_subscriber import StalledSubscriber
 
 CONTENTS = "https://events.jupyter.org/jupyter_server/contents_service/v1"
@@ -20,7 +20,7 @@ MAX_EVENTS = 2000  # 100 MB: far beyond any socket buffers between the two
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     root = tmp_path_factory.mktemp("slow-events") / "root"
     root.mkdir()
-    running = start_server(root, "--set", "events.subscriber_queue=4", plugins="events")
+    running = serve_in_process(root, "--set", "events.subscriber_queue=4", plugins="events")
     yield running
     running.stop()
 

@@ -1,8 +1,9 @@
 """Fixtures for the kernels tests: one server per module where tests allow it.
 
-Kernel starts are slow, so most tests share a module-scoped server and start the
-kernels they need. ``tiny_kernel_env`` installs a minimal kernelspec ("tiny") for
-tests that start many kernels.
+Kernel starts are slow, so most tests share a module-scoped server (in the test process)
+and start the kernels they need; tests of the server process itself (its descriptors, its
+log, its stop) use the real ``modserver run``. ``install_tiny_kernelspec`` installs a
+minimal kernelspec ("tiny") for tests that start many kernels.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import RunningServer, start_server
+from tests.conftest import RunningServer, serve_in_process, start_server
 
 HERE = Path(__file__).parent
 
@@ -41,20 +42,28 @@ def install_tiny_kernelspec(data_dir: Path) -> dict[str, str]:
 
 
 def start_kernels_server(
-    tmp_path_factory: pytest.TempPathFactory, *args: str, name: str = "kernels"
+    tmp_path_factory: pytest.TempPathFactory,
+    *args: str,
+    name: str = "kernels",
+    in_process: bool = False,
 ) -> RunningServer:
-    """A server with the kernels plugin (and auth), the tiny kernelspec installed."""
+    """A server with the kernels plugin (and auth), the tiny kernelspec installed: the real
+    ``modserver run``, or an app in the test process (``in_process``)."""
     base = tmp_path_factory.mktemp(name)
     root = base / "root"
     root.mkdir()
     (root / "sub" / "deeper").mkdir(parents=True)
     env = install_tiny_kernelspec(base / "data")
+    if in_process:
+        return serve_in_process(root, *args, plugins="kernels", env=env)
     return start_server(root, *args, plugins="kernels", env=env)
 
 
 @pytest.fixture(scope="module")
 def kernel_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    """A server shared by the tests of one module (quick auto-restart checks)."""
-    server = start_kernels_server(tmp_path_factory, "--set", "kernels.restart_poll_interval=0.2")
+    """An in-process server shared by the tests of one module (quick auto-restart checks)."""
+    server = start_kernels_server(
+        tmp_path_factory, "--set", "kernels.restart_poll_interval=0.2", in_process=True
+    )
     yield server
     server.stop()

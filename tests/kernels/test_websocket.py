@@ -188,7 +188,7 @@ def test_input_request_reaches_only_the_requesting_client(
 @pytest.mark.slow
 def test_input_right_after_a_kernel_starts_is_not_lost(kernel_server: RunningServer) -> None:
     # The kernel drops an input_request for a stdin socket it has not met yet; ZMQ may
-    # connect stdin up to 100 ms after shell. Fresh kernels, asked at once, 15 times
+    # connect stdin up to 100 ms after shell. Fresh kernels, asked at once, 9 times
     # (three at a time: each waits mostly for its kernel to start).
     def ask_a_fresh_kernel(_: int) -> None:
         with kernel_server.client() as client:
@@ -205,7 +205,7 @@ def test_input_right_after_a_kernel_starts_is_not_lost(kernel_server: RunningSer
                 client.delete(f"api/kernels/{model['id']}")
 
     with ThreadPoolExecutor(3) as pool:
-        list(pool.map(ask_a_fresh_kernel, range(15)))
+        list(pool.map(ask_a_fresh_kernel, range(9)))
 
 
 def test_same_session_replaces_the_stale_connection(

@@ -1,4 +1,7 @@
-"""One real modserver with the lab plugin per test module, and the files it discovers.
+"""One modserver with the lab plugin per test module, and the files it discovers.
+
+The module's server runs in the test process (``serve_in_process``); the startup URL
+that ``modserver run`` prints is tested on the real process (test_startup_url.py).
 
 The Jupyter data path gets two prebuilt labextensions made here (``JUPYTER_PATH``): one
 enabled, one disabled through ``labconfig/page_config.json`` (``JUPYTER_CONFIG_PATH``), as
@@ -15,7 +18,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tests.conftest import RunningServer, start_server
+from tests.conftest import RunningServer, serve_in_process
 
 ENABLED_EXT = "@modserver-test/enabled-ext"
 DISABLED_EXT = "modserver-test-disabled-ext"
@@ -73,6 +76,6 @@ def lab_server(
     nbformat.write(nbformat.v4.new_notebook(), root / "analysis.ipynb")
     (root / "notes.txt").write_text("hello\n")
     (root / "data").mkdir()
-    server = start_server(root, plugins="lab", env=jupyter_dirs)
+    server = serve_in_process(root, plugins="lab", env=jupyter_dirs)
     yield server
     server.stop()

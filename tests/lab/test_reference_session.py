@@ -16,7 +16,7 @@ import nbformat
 import pytest
 from websockets.sync.client import connect
 
-from tests.conftest import RunningServer, start_server
+from tests.conftest import RunningServer, serve_in_process
 
 REFERENCE = [
     "lab",
@@ -54,7 +54,7 @@ def full_server(tmp_path_factory: pytest.TempPathFactory, jupyter_dirs):
     root = tmp_path_factory.mktemp("reference") / "root"
     root.mkdir()
     nbformat.write(nbformat.v4.new_notebook(), root / "analysis.ipynb")
-    server = start_server(root, env=jupyter_dirs)  # every installed plugin, as `modserver run`
+    server = serve_in_process(root, env=jupyter_dirs)  # every installed plugin, as by default
     yield server
     server.stop()
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import RunningServer, start_server
+from tests.conftest import RunningServer, serve_in_process
 from tests.workflow.kernel_ws import run
 
 
@@ -19,7 +19,7 @@ def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningS
     """One server for the tests below that need no files: starting one per test is slow."""
     root = tmp_path_factory.mktemp("sessions") / "root"
     root.mkdir()
-    server = start_server(root, plugins="sessions")
+    server = serve_in_process(root, plugins="sessions")
     yield server
     server.stop()
 

@@ -220,13 +220,13 @@ def test_attaching_to_a_missing_terminal_is_a_404(terminal_server: RunningServer
 
 
 def test_the_page_config_says_terminals_are_available(tmp_path: Path):
-    from tests.conftest import start_server
+    from tests.conftest import serve_in_process
     from tests.lab.pages import page_config
 
     root = tmp_path / "root"
     root.mkdir()
     for plugins, expected in (("lab,terminals", True), ("lab", False)):
-        server = start_server(root, plugins=plugins)
+        server = serve_in_process(root, plugins=plugins)
         try:
             with server.client() as client:
                 page = client.get("lab")
@@ -267,7 +267,7 @@ def test_stopping_the_server_ends_every_shell_and_its_jobs(tmp_path: Path):
 def test_fifty_terminals_created_and_deleted_leave_no_descriptor_or_process(tmp_path: Path):
     root = tmp_path / "root"
     root.mkdir()
-    server = start_terminals_server(root)
+    server = start_terminals_server(root, subprocess=True)
     pid = server.proc.pid
     try:
         with server.client() as client:
@@ -370,7 +370,7 @@ def _masked_text_frame(text: str) -> bytes:
 def test_the_server_stops_cleanly_while_an_exited_shell_is_still_being_ended(tmp_path: Path):
     root = tmp_path / "root"
     root.mkdir()
-    server = start_terminals_server(root, "terminals.shutdown_wait=5")
+    server = start_terminals_server(root, "terminals.shutdown_wait=5", subprocess=True)
     term = TermSocket.open(server, create(server))
     # A job that ignores the hangup and holds no PTY descriptor: the shell's exit closes
     # the PTY, and ending the session then waits shutdown_wait before SIGKILL.

@@ -1,5 +1,9 @@
 """Fixtures for the collaboration tests: a server with the yjs plugin and notebooks on disk.
 
+The servers run in the test process (``serve_in_process``, listening on a loopback port
+for the WebSocket clients); a stop that must save and close everything keeps the real
+``modserver run`` (``subprocess=True``).
+
 Saves, cleanup and disk checks are fast here (``save_delay`` 0.1 s and so on) so tests wait
 on conditions briefly; the file-id database lives next to the root, not in the user's data.
 """
@@ -14,7 +18,7 @@ from typing import Any
 import pytest
 from modserver_auth.tokens import hash_token
 
-from tests.conftest import RunningServer, start_server
+from tests.conftest import RunningServer, serve_in_process, start_server
 
 EDITOR_TOKEN = "editor-token-aaaaaaaaaaaaaaaaaaaa"
 VIEWER_TOKEN = "viewer-token-bbbbbbbbbbbbbbbbbbbb"
@@ -61,8 +65,13 @@ def read_sources(path: Path) -> list[str]:
     return ["".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in cells]
 
 
-def start_yjs_server(root: Path, *settings: str, **kwargs: Any) -> RunningServer:
-    """A server with the yjs plugin (and auth, contents) serving ``root``; fast timings."""
+def start_yjs_server(
+    root: Path, *settings: str, plugins: str = "yjs", subprocess: bool = False
+) -> RunningServer:
+    """A server with the yjs plugin (and auth, contents) serving ``root``; fast timings.
+
+    In the test process unless ``subprocess`` asks for the real ``modserver run``.
+    """
     args: list[str] = [
         "--set",
         f"yjs.file_id_database={root.parent / ('ids-' + root.name + '.db')}",
@@ -75,7 +84,9 @@ def start_yjs_server(root: Path, *settings: str, **kwargs: Any) -> RunningServer
     ]
     for setting in settings:
         args += ["--set", setting]
-    return start_server(root, *args, plugins=kwargs.pop("plugins", "yjs"), **kwargs)
+    if subprocess:
+        return start_server(root, *args, plugins=plugins)
+    return serve_in_process(root, *args, plugins=plugins)
 
 
 @pytest.fixture(scope="module")

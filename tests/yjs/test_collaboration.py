@@ -390,7 +390,9 @@ def test_stopping_the_server_saves_open_documents_and_closes_their_sockets(tmp_p
     path = root / "unsaved.ipynb"
     write_notebook(path, "before")
     # No autosave before the stop: only the stop can write the edit.
-    server = start_yjs_server(root, "yjs.save_delay=3600", "yjs.file_poll_interval=0")
+    server = start_yjs_server(
+        root, "yjs.save_delay=3600", "yjs.file_poll_interval=0", subprocess=True
+    )
     client = opened(server, "unsaved.ipynb")
     type_into(client, 0, " and after")
     client.set_user(user={"username": "owner"})

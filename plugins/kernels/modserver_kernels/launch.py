@@ -90,6 +90,8 @@ class SafeKernelManager(AsyncKernelManager):
         # the new kernel on the same ports, is delivered to *it*: the new kernel exits at
         # once and the restart waits for an answer that never comes. Drop unsent messages.
         # (jupyter_client 8.x private method; test_lifecycle_races covers the behaviour.)
-        if self._control_socket is not None:
+        # A socket already closed (its ZMQ context ended with the app, before this manager
+        # was collected: ``__del__`` calls here too) takes no option.
+        if self._control_socket is not None and not self._control_socket.closed:
             self._control_socket.linger = 0
         super()._close_control_socket()
