@@ -19,7 +19,6 @@ import anyio.lowlevel
 import pluggy
 
 from modserver.hooks import call_plugin_hook
-from modserver.imports import late_import
 from modserver.plugin import Plugin, PluginContext
 from modserver.services import ServiceError
 
@@ -79,10 +78,7 @@ async def _warm_up(plugin: Plugin, prepare: Callable[[], object]) -> None:
 
     def work() -> None:
         try:
-            # Under the late-import lock: a request importing the same library at the
-            # same time waits instead of racing it (see modserver.imports).
-            with late_import():
-                prepare()
+            prepare()  # whose late imports take their library's lock (modserver.imports)
         except Exception as exc:
             failure.append(exc)
         finally:

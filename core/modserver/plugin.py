@@ -191,13 +191,13 @@ class PluginContext:
 
         For costly preparation that startup need not wait for but a first request should
         not pay: importing a big library, compiling schemas. Call it from the lifespan
-        before its ``yield``. Each warm-up runs in a daemon thread of its own, under the
-        late-import lock of ``modserver.imports`` (so warm-ups run one at a time); an
-        error is logged, and a warm-up still running at shutdown is abandoned: it never
-        delays or fails a stop, nor the process's exit. ``prepare`` must be safe to run
-        while requests are served (use a lock or an idempotent cache), since a request
-        may need the same thing first; where request code imports the library, it does
-        so inside ``with modserver.imports.late_import():``.
+        before its ``yield``. Each warm-up runs in a daemon thread of its own; an error is
+        logged, and a warm-up still running at shutdown is abandoned: it never delays or
+        fails a stop, nor the process's exit. ``prepare`` must be safe to run while
+        requests are served (use a lock or an idempotent cache), since a request may need
+        the same thing first; both import the library inside
+        ``with modserver.imports.late_import("library"):``, so that two threads never
+        import it at once.
         """
         self._warm_ups.append(prepare)
 

@@ -83,7 +83,7 @@ def _rejoin_and_strip(nb: Notebook) -> None:
 
 
 def _validator(minor: int) -> Any:
-    with late_import():
+    with late_import("jsonschema"):
         from nbformat.validator import get_validator
 
     return get_validator(version=4, version_minor=minor)  # type: ignore[no-untyped-call]
@@ -115,7 +115,7 @@ def _current_minor() -> int:
     files = _schema_files()
     if files:
         return max(files)
-    with late_import():
+    with late_import("jsonschema"):
         import nbformat
 
     return int(nbformat.current_nbformat_minor)
@@ -141,7 +141,8 @@ def compile_checks() -> None:
 
 def import_nbformat() -> None:
     """Import nbformat (new notebooks, old formats, repairs): the plugin's warm-up."""
-    importlib.import_module("nbformat")
+    with late_import("jsonschema"):
+        importlib.import_module("nbformat")
 
 
 Check = Callable[[Any], Any]
@@ -169,8 +170,7 @@ def _discriminated(definitions: dict[str, Any], name: str, key: str) -> dict[str
 def _dispatching_validator(minor: int) -> Callable[[Notebook], bool] | None:
     """``_compile_dispatching(minor)``, compiled once even when a request and the warm-up
     ask at the same time."""
-    # The late-import lock first (fastjsonschema may be imported), as a warm-up takes them.
-    with late_import(), _compiling:
+    with _compiling:
         return _compile_dispatching(minor)
 
 
@@ -259,7 +259,7 @@ def validation_message(nb: Notebook) -> str | None:
                 return None
             except Exception:
                 pass  # fall through: nbformat's own validate words the error precisely
-    with late_import():
+    with late_import("jsonschema"):
         import nbformat
 
     try:
@@ -303,7 +303,7 @@ def readable(data: bytes) -> bool:
 
 
 def _parse_with_nbformat(data: bytes, path: str) -> tuple[Notebook, str | None]:
-    with late_import():
+    with late_import("jsonschema"):
         import nbformat
 
     captured: dict[str, Any] = {}
@@ -464,7 +464,7 @@ def dumps(nb: Notebook) -> bytes:
 
 def new_notebook() -> Notebook:
     """An empty notebook, as ``nbformat.v4.new_notebook`` makes it."""
-    with late_import():
+    with late_import("jsonschema"):
         from nbformat.v4 import new_notebook as make
 
     result: Notebook = orjson.loads(orjson.dumps(make()))  # type: ignore[no-untyped-call]

@@ -66,7 +66,7 @@ class EventBus(Events):
     def prepare(self) -> EventLogger:
         """Make jupyter_events' logger (importing it) and register the pending schemas."""
         # The late-import lock first, as a warm-up takes them (jupyter_events is imported).
-        with late_import(), self._making:
+        with late_import("jsonschema"), self._making:
             if self._logger is None:
                 from jupyter_events import EventLogger
 

@@ -73,7 +73,7 @@ def resource_file(manager: KernelSpecManager, name: str, file: str) -> Path | No
 
 def _no_such_kernel() -> type[Exception]:
     """jupyter_client's unknown-kernelspec error (imported on first need, not at startup)."""
-    with late_import():
+    with late_import("jupyter_client"):
         from jupyter_client.kernelspec import NoSuchKernel
 
     return NoSuchKernel

@@ -156,7 +156,7 @@ class KernelRegistry(Kernels):
         server listens (the plugin's warm-up) rather than before.
         """
         if self._spec_manager is None:
-            with late_import():
+            with late_import("jupyter_client"):
                 from jupyter_client.kernelspec import KernelSpecManager
 
             self._spec_manager = KernelSpecManager()
@@ -215,7 +215,7 @@ class KernelRegistry(Kernels):
     async def start(
         self, name: str | None = None, path: str | None = None, env: dict[str, str] | None = None
     ) -> KernelModel:
-        with late_import():
+        with late_import("jupyter_client"):
             from jupyter_client.kernelspec import NoSuchKernel
 
             from modserver_kernels.launch import SafeKernelManager
@@ -337,7 +337,7 @@ class KernelRegistry(Kernels):
         """Record the kernel (again: a restart changes its process) in keep mode."""
         if self.store is None or kernel.stopping:
             return
-        with late_import():
+        with late_import("jupyter_client"):
             from modserver_kernels.kept import KERNEL_RECORD, kernel_record
 
         try:
@@ -355,7 +355,7 @@ class KernelRegistry(Kernels):
     async def _forget(self, kernel: RunningKernel) -> None:
         if self.store is None:
             return
-        with late_import():
+        with late_import("jupyter_client"):
             from modserver_kernels.kept import KERNEL_RECORD
 
         try:
@@ -367,7 +367,7 @@ class KernelRegistry(Kernels):
         """Take back every kernel an earlier server kept that still answers; forget the rest."""
         if self.store is None:
             return
-        with late_import():
+        with late_import("jupyter_client"):
             from modserver_kernels.kept import KERNEL_RECORD
 
         records = await self.store.load(KERNEL_RECORD)
@@ -378,7 +378,7 @@ class KernelRegistry(Kernels):
             log.info("Kept kernels: %d of %d adopted", len(self._kernels), len(records))
 
     async def _adopt(self, kernel_id: str, record: dict[str, Any]) -> None:
-        with late_import():
+        with late_import("jupyter_client"):
             from modserver_kernels.kept import KERNEL_RECORD, adopted_manager, process_alive
 
         client: KernelClient | None = None

@@ -135,8 +135,11 @@ class KernelsPlugin(Plugin):
 
 def _import_kernel_machinery() -> None:
     """Import what starting a kernel needs (jupyter_client, the launcher), in a thread."""
-    import modserver_kernels.kept
-    import modserver_kernels.launch  # noqa: F401
+    from modserver.imports import late_import
+
+    with late_import("jupyter_client"):
+        import modserver_kernels.kept
+        import modserver_kernels.launch  # noqa: F401
 
 
 def _running_gateway(context: PluginContext) -> GatewayKernels | None:

@@ -40,8 +40,6 @@ class LabPlugin(Plugin):
     def modserver_lifespan(self, context: PluginContext) -> AbstractAsyncContextManager[None]:
         @asynccontextmanager
         async def lifespan() -> AsyncIterator[None]:
-            import importlib
-
             import anyio
 
             from modserver_lab.runtime import lab_runtime
@@ -51,7 +49,7 @@ class LabPlugin(Plugin):
             frontends, templates = await anyio.to_thread.run_sync(runtime.prepare)
             runtime.start(frontends, templates)
             # The settings routes check schemas with jsonschema, slow to import.
-            context.warm_up(lambda: importlib.import_module("jsonschema"))
+            context.warm_up(_import_jsonschema)
             context.log.info(
                 "JupyterLab %s and Notebook %s; labextensions: %s",
                 frontends.lab_version,
@@ -96,3 +94,13 @@ class LabPlugin(Plugin):
 
 
 plugin = LabPlugin()
+
+
+def _import_jsonschema() -> None:
+    """The settings routes' schema checker, imported after the server listens."""
+    import importlib
+
+    from modserver.imports import late_import
+
+    with late_import("jsonschema"):
+        importlib.import_module("jsonschema")

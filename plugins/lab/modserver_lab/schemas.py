@@ -71,7 +71,7 @@ class SchemaCatalog:
         schema = self._schemas.get(schema_id)
         if schema is None:
             # jsonschema is slow to import (~0.5 s): not at startup (the plugin warms it).
-            with late_import():
+            with late_import("jsonschema"):
                 from jsonschema import Draft7Validator
                 from jsonschema.exceptions import SchemaError
 

@@ -139,7 +139,7 @@ def parse_settings(raw: str) -> dict[str, Any]:
 
 def validation_problem(schema: dict[str, Any], values: dict[str, Any]) -> str | None:
     """The most relevant schema violation in ``values`` in one line, or None if valid."""
-    with late_import():  # slow to import: not at startup
+    with late_import("jsonschema"):  # slow to import: not at startup
         from jsonschema import Draft7Validator
         from jsonschema.exceptions import best_match
 

@@ -105,7 +105,7 @@ def _convert(
     format: str, model: dict[str, Any], folder: str | None, sanitize_html: bool | None
 ) -> Export:
     """Run nbconvert (in a worker thread); nbconvert's failures become 4xx errors."""
-    with late_import():
+    with late_import("jsonschema", "jupyter_client"):
         import nbformat
         from nbconvert.exporters.base import get_exporter
         from nbconvert.utils.pandoc import PandocMissing

@@ -11,12 +11,15 @@ the document. Creating and deleting are announced on the event bus, schema
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from pycrdt import Subscription, TransactionEvent
 
 from modserver_yjs.room import Room
+
+if TYPE_CHECKING:
+    from modserver.api.events import Events
 
 FORK_EVENTS = "https://schema.jupyter.org/jupyter_collaboration/fork/v1"
 
@@ -85,3 +88,9 @@ class DocumentFork(Room):
     def changes_for(self, state_vector: bytes) -> bytes:
         """The update that brings a document at ``state_vector`` up to this fork."""
         return self.doc.get_update(state_vector)
+
+
+def register_fork_events(events: Events) -> None:
+    """Register the fork events' schema with ``events`` unless it is already there."""
+    if not events.is_registered(FORK_EVENTS):
+        events.register_schema(FORK_EVENTS_SCHEMA)

@@ -63,7 +63,7 @@ class YjsPlugin(Plugin):
             import anyio
 
             from modserver_yjs.fileids import SqliteFileIds
-            from modserver_yjs.forks import FORK_EVENTS, FORK_EVENTS_SCHEMA
+            from modserver_yjs.forks import register_fork_events
             from modserver_yjs.history import DocumentHistory
             from modserver_yjs.models import document_model
             from modserver_yjs.rooms import RoomRegistry
@@ -86,8 +86,10 @@ class YjsPlugin(Plugin):
             # The document models (jupyter_ydoc), imported after the server listens.
             context.warm_up(lambda: document_model("notebook"))
             events = context.services.get_optional(Events)
-            if events is not None and not events.is_registered(FORK_EVENTS):
-                events.register_schema(FORK_EVENTS_SCHEMA)
+            if events is not None:
+                # Registering checks the schema with jupyter_events (a big import): after
+                # the server listens, not before.
+                context.warm_up(lambda: register_fork_events(events))
             forget = context.server.on_stopping(registry.disconnect_all)
             try:
                 with context.keep(file_ids), context.keep(registry):

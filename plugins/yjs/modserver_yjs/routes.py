@@ -29,7 +29,7 @@ from starlette.websockets import WebSocket
 from modserver_yjs.connection import serve_room
 from modserver_yjs.document import RoomOpenError, parse_room_id
 from modserver_yjs.execution import CellNotFound
-from modserver_yjs.forks import FORK_EVENTS, DocumentFork
+from modserver_yjs.forks import FORK_EVENTS, DocumentFork, register_fork_events
 from modserver_yjs.rooms import RoomRegistry
 
 RESOURCE = "collaboration"
@@ -152,6 +152,7 @@ def collaboration_routes(
                 "fork_info": fork.info,
                 "action": action,
             }
+            register_fork_events(bus)  # done by the warm-up, unless a fork came first
             bus.emit(FORK_EVENTS, data)
 
     async def create_fork(request: Request) -> Response:
