@@ -314,6 +314,20 @@ class KernelClient:
 
     def _connect(self, channel: str, info: dict[str, Any]) -> zmq.asyncio.Socket:
         socket = self._context.socket(_SOCKET_TYPES[channel])
+        try:
+            return self._connect_socket(socket, channel, info)
+        except BaseException:
+            # Not in self._sockets yet: closed here, or its descriptors leak (a start
+            # that ran out of open files left them, and the next start found none).
+            link = self._links.pop(channel, None)
+            if link is not None:
+                link.close()
+            socket.close(linger=0)
+            raise
+
+    def _connect_socket(
+        self, socket: zmq.asyncio.Socket, channel: str, info: dict[str, Any]
+    ) -> zmq.asyncio.Socket:
         socket.linger = 0
         if channel == "iopub":
             socket.setsockopt(zmq.SUBSCRIBE, b"")
