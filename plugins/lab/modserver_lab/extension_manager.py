@@ -84,21 +84,28 @@ def extension_manager_routes(runtime: Callable[[], LabRuntime]) -> list[BaseRout
             )
         if name not in lab.frontends.installed:
             raise http_error(404, f"No labextension {name!r} is installed")
-        prefix = app_prefix(request)
-        folder = lab.user_folder(request)
-        async with lab.choices_lock:
-            view = await lab.user_extensions(request, prefix)
-            try:
-                chosen = view.changed(name, disable=command == "disable")
-            except Refused as refused:
-                raise http_error(refused.status, refused.message) from None
-            await save_choices(folder, chosen)
+        await record_choice(lab, request, name, disable=command == "disable")
         return JSONResponse(ACTION_DONE, status_code=201)
 
     return [
         route("/lab/api/extensions", list_extensions, resource=RESOURCE),
         route("/lab/api/extensions", change_extension, methods=["POST"], resource=RESOURCE),
     ]
+
+
+async def record_choice(lab: LabRuntime, request: Request, name: str, *, disable: bool) -> None:
+    """Switch labextension or plugin ``name`` off or on in the caller's own list.
+
+    One change at a time per app (read, change, write); a refused change is a 4xx answer.
+    """
+    folder = lab.user_folder(request)
+    async with lab.choices_lock:
+        view = await lab.user_extensions(request, app_prefix(request))
+        try:
+            chosen = view.changed(name, disable=disable)
+        except Refused as refused:
+            raise http_error(refused.status, refused.message) from None
+        await save_choices(folder, chosen)
 
 
 async def save_choices(folder: UserFolder, chosen: frozenset[str]) -> None:

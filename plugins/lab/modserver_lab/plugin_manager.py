@@ -19,10 +19,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
-from modserver_lab.extension_manager import RESOURCE, save_choices
+from modserver_lab.extension_manager import RESOURCE, record_choice
 from modserver_lab.pages import app_prefix
 from modserver_lab.runtime import LabRuntime
-from modserver_lab.user_extensions import ACTION_DONE, Refused
+from modserver_lab.user_extensions import ACTION_DONE
 
 #: A plugin id (``package:plugin``) or a package name: npm names, then what plugin ids use.
 PLUGIN_ID = re.compile(r"[A-Za-z0-9@_][\w@/.~+-]{0,213}(:[\w@/.~+:-]{1,200})?")
@@ -48,14 +48,7 @@ def plugin_manager_routes(runtime: Callable[[], LabRuntime]) -> list[BaseRoute]:
             )
         if not PLUGIN_ID.fullmatch(name):
             raise http_error(400, f"Not a plugin id: {name[:100]!r} (expected package:plugin)")
-        folder = lab.user_folder(request)
-        async with lab.choices_lock:
-            view = await lab.user_extensions(request, app_prefix(request))
-            try:
-                chosen = view.changed(name, disable=command == "disable")
-            except Refused as refused:
-                raise http_error(refused.status, refused.message) from None
-            await save_choices(folder, chosen)
+        await record_choice(lab, request, name, disable=command == "disable")
         return JSONResponse(ACTION_DONE, status_code=201)
 
     return [

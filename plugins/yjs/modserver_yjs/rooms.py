@@ -108,6 +108,17 @@ class RoomRegistry:
             self.rooms.pop(room.room_id, None)
             room.disconnect_all()
 
+    async def _join_as_server(self, room_id: str, holder: ServerClient) -> Room:
+        """Join room ``room_id`` (opened from its file if needed) as the server's ``holder``.
+
+        The caller leaves the room when done; if joining fails, ``holder`` is disposed here.
+        """
+        try:
+            return await self.join(room_id, holder)
+        except BaseException:
+            holder.dispose()
+            raise
+
     async def run_cell(
         self, kernels: Kernels, kernel_id: str, room_id: str, cell_id: str, user: User
     ) -> str:
@@ -119,11 +130,7 @@ class RoomRegistry:
         notebook.
         """
         holder = ServerClient(user)
-        try:
-            room = await self.join(room_id, holder)
-        except BaseException:
-            holder.dispose()
-            raise
+        room = await self._join_as_server(room_id, holder)
         try:
             if not isinstance(room, DocumentRoom) or room.file_type != "notebook":
                 raise ValueError(f"{room_id} is not a notebook's room")
@@ -176,11 +183,7 @@ class RoomRegistry:
     async def _merge(self, room_id: str, changes_for: Callable[[bytes], bytes], user: User) -> None:
         """Apply ``changes_for(state_vector)`` to document room ``room_id`` as ``user``."""
         holder = ServerClient(user)
-        try:
-            room = await self.join(room_id, holder)
-        except BaseException:
-            holder.dispose()
-            raise
+        room = await self._join_as_server(room_id, holder)
         try:
             # A fork's changes (undo steps included) are ordinary changes: they merge with
             # what others wrote meanwhile, and every client of the document sees them.
