@@ -53,7 +53,7 @@ async def run_plugins(
                     await _start_one(stack, pm, plugin, context, shutdown_timeout)
                     _check_provided(plugin, context)
                 on_started()
-                # One task each; they take turns at the late-import lock.
+                # Side by side: a late import waits only for others of the same library.
                 for plugin, context in plugins:
                     for prepare in context._warm_ups:
                         task_group.start_soon(_warm_up, plugin, prepare)

@@ -50,8 +50,8 @@ _EXIT_POLL_INTERVAL = 0.1
 class KernelStartError(RuntimeError):
     """A kernel process could not be started, or did not come back from a restart."""
 
-    #: The HTTP status the REST API answers with.
-    status = 500
+    #: The HTTP status the REST API answers with (the name ``RequestError`` uses).
+    status_code = 500
 
 
 class KernelResourcesExhausted(KernelStartError, RequestError):
@@ -61,7 +61,7 @@ class KernelResourcesExhausted(KernelStartError, RequestError):
     answers it as a JSON 503 with the message.
     """
 
-    status = status_code = 503
+    status_code = 503
 
     def __init__(self, message: str) -> None:
         RequestError.__init__(self, message)

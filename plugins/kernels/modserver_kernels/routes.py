@@ -72,7 +72,7 @@ def kernel_routes(
         except ContentsError as exc:  # the contents service refused the kernel's folder
             raise http_error(exc.status, exc.message) from None
         except KernelStartError as exc:
-            raise http_error(exc.status, str(exc)) from None
+            raise http_error(exc.status_code, str(exc)) from None
         location = f"{base_url}api/kernels/{model['id']}"
         return JSONResponse(model, status_code=201, headers={"Location": location})
 
@@ -98,7 +98,7 @@ def kernel_routes(
         except KernelBusy as exc:
             raise http_error(409, str(exc)) from None
         except KernelStartError as exc:
-            raise http_error(exc.status, f"Exception restarting kernel: {exc}") from None
+            raise http_error(exc.status_code, f"Exception restarting kernel: {exc}") from None
         return JSONResponse(model)
 
     async def channels(websocket: WebSocket) -> None:
