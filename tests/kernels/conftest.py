@@ -3,7 +3,8 @@
 Kernel starts are slow, so most tests share a module-scoped server (in the test process)
 and start the kernels they need; tests of the server process itself (its descriptors, its
 log, its stop) use the real ``modserver run``. ``install_tiny_kernelspec`` installs a
-minimal kernelspec ("tiny") for tests that start many kernels.
+minimal kernelspec ("tiny") for tests that start many kernels, and "unlucky", the same
+kernel losing its shell port to another process on its first start.
 """
 
 from __future__ import annotations
@@ -37,6 +38,13 @@ def install_tiny_kernelspec(data_dir: Path) -> dict[str, str]:
     argv = ["/nonexistent/kernel-binary", "-f", "{connection_file}"]
     (broken / "kernel.json").write_text(
         json.dumps({"argv": argv, "display_name": "Broken", "language": "text"})
+    )
+    unlucky = data_dir / "kernels" / "unlucky"
+    unlucky.mkdir(exist_ok=True)
+    marker = str(data_dir / "unlucky-port-holder.pid")
+    argv = [*spec["argv"], "--lose-port-once", marker]
+    (unlucky / "kernel.json").write_text(
+        json.dumps({"argv": argv, "display_name": "Unlucky", "language": "text"})
     )
     return {"JUPYTER_PATH": str(data_dir)}
 

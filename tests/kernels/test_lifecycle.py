@@ -57,6 +57,13 @@ def exists(server: RunningServer, kernel_id: str) -> bool:
         return client.get(f"api/kernels/{kernel_id}").status_code == 200
 
 
+def kernel_state(server: RunningServer, kernel_id: str) -> str | None:
+    """The kernel's ``execution_state`` in the REST API (None once it is gone)."""
+    with server.client() as client:
+        response = client.get(f"api/kernels/{kernel_id}")
+    return str(response.json()["execution_state"]) if response.status_code == 200 else None
+
+
 def test_a_dead_kernel_is_restarted_and_clients_hear_restarting(
     kernel_server: RunningServer,
 ) -> None:
@@ -78,6 +85,26 @@ def test_a_dead_kernel_is_restarted_and_clients_hear_restarting(
     finally:
         with kernel_server.client() as client:
             client.delete(f"api/kernels/{kernel_id}")
+
+
+def test_a_kernel_whose_port_was_taken_is_restarted_on_new_ports(
+    kernel_server: RunningServer,
+) -> None:
+    # Ports are picked free, then bound by the kernel: another process may take one in
+    # between. The "unlucky" kernel's first process finds its shell port taken (by a
+    # process that keeps it) and exits. Restarts on the same ports would fail the same
+    # way until the restart limit.
+    marker = Path(os.environ["JUPYTER_PATH"]) / "unlucky-port-holder.pid"
+    kernel_id = start(kernel_server, "unlucky")
+    try:
+        wait_for(marker.exists)
+        wait_for(lambda: kernel_state(kernel_server, kernel_id) == "idle")
+        kernel_pid(kernel_server, kernel_id)  # answers through a WebSocket
+    finally:
+        with kernel_server.client() as client:
+            client.delete(f"api/kernels/{kernel_id}")
+        if marker.exists():
+            os.kill(int(marker.read_text()), signal.SIGKILL)
 
 
 def test_kernel_that_cannot_be_restarted_is_reported_dead_and_removed(

@@ -2,7 +2,7 @@
 
 It speaks the Jupyter protocol over ZMQ like any kernel, but starts in a fraction of
 ipykernel's time, so the 100 start/stop cycles of the leak test stay fast. Run as
-``python tiny_kernel.py -f <connection file>``.
+``python tiny_kernel.py -f <connection file> [--lose-port-once <marker file>]``.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import os
+import subprocess
 import sys
 import uuid
 from datetime import datetime, timezone
@@ -21,9 +22,40 @@ import zmq
 DELIM = b"<IDS|MSG>"
 
 
+#: Holds a port until killed (at most two minutes): "another process" that took it.
+HOLDER = (
+    "import socket, sys, time\n"
+    "s = socket.socket()\n"
+    "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+    "s.bind(('127.0.0.1', int(sys.argv[1])))\n"
+    "s.listen()\n"
+    "print('bound', flush=True)\n"
+    "time.sleep(120)\n"
+)
+
+
+def lose_port_once(marker: str, port: int) -> None:
+    """On the first start only: let another process take the shell port, then exit.
+
+    As when a port the server picked free is taken before the kernel binds it. The
+    holder's pid goes to ``marker``, for the test to end it.
+    """
+    if os.path.exists(marker):
+        return
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(port)], stdout=subprocess.PIPE, start_new_session=True
+    )
+    assert holder.stdout is not None and holder.stdout.readline() == b"bound\n"
+    with open(marker, "w") as file:
+        file.write(str(holder.pid))
+    sys.exit(f"tiny kernel: shell port {port} is taken")
+
+
 def main() -> None:
     with open(sys.argv[sys.argv.index("-f") + 1]) as file:
         info = json.load(file)
+    if "--lose-port-once" in sys.argv:
+        lose_port_once(sys.argv[sys.argv.index("--lose-port-once") + 1], info["shell_port"])
     key = info["key"].encode()
     session = uuid.uuid4().hex
     context = zmq.Context()

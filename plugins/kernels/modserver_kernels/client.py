@@ -10,10 +10,11 @@ return, so a slow consumer can never hold up the socket readers.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -35,6 +36,24 @@ _ORIGINS_LIMIT = 10_000
 _LINK_GRACE = 2.0  # seconds a socket may take to connect after shell has answered
 _DRAIN_BATCH = 64  # messages read without yielding, so writers still get their turn
 _SOCKET_TYPES = {"shell": zmq.DEALER, "control": zmq.DEALER, "stdin": zmq.DEALER, "iopub": zmq.SUB}
+
+
+def _channel_url(channel: str, info: Mapping[str, Any]) -> str:
+    """The ZMQ address of one of the kernel's channels, from its connection info."""
+    port = info[f"{channel}_port"]
+    if info.get("transport", "tcp") == "ipc":
+        return f"ipc://{info['ip']}-{port}"
+    ip = str(info.get("ip", "127.0.0.1"))
+    return f"tcp://[{ip}]:{port}" if ":" in ip else f"tcp://{ip}:{port}"
+
+
+def _signer_for(info: Mapping[str, Any]) -> Signer:
+    """The message signer for the key and scheme in the connection info."""
+    key = info.get("key", b"")
+    return Signer(
+        key.encode() if isinstance(key, str) else key,
+        str(info.get("signature_scheme", "hmac-sha256")),
+    )
 
 
 def utcnow() -> datetime:
@@ -79,6 +98,7 @@ class KernelClient:
         self.ready = False
         self._listeners: list[Listener] = []
         self._sockets: dict[str, zmq.asyncio.Socket] = {}
+        self._urls: dict[str, str] = {}
         self._links: dict[str, Link] = {}
         self._signer = Signer(b"")
         self._pending: list[tuple[KernelMessage, str | None]] = []
@@ -94,6 +114,9 @@ class KernelClient:
         self.closed = False
         #: Set once the kernel has answered the first ``kernel_info_request`` of ``run``.
         self.answered = anyio.Event()
+        #: Whether the kernel process now behind the sockets has answered (a restart
+        #: clears it): one that dies before it answers may have lost its ports.
+        self.answering = False
 
     # -- listeners ------------------------------------------------------------------------
 
@@ -283,11 +306,7 @@ class KernelClient:
         task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
     ) -> None:
         """Connect the sockets and read them until ``close()``; call in a task group."""
-        key = connection_info.get("key", b"")
-        self._signer = Signer(
-            key.encode() if isinstance(key, str) else key,
-            str(connection_info.get("signature_scheme", "hmac-sha256")),
-        )
+        self._signer = _signer_for(connection_info)
         with anyio.CancelScope() as scope:
             self._scope = scope
             if self.closed:
@@ -341,14 +360,28 @@ class KernelClient:
             # identity that sent the shell request.
             socket.setsockopt(zmq.IDENTITY, self._identity)
             self._links[channel] = Link(socket)
-        port = info[f"{channel}_port"] if channel != "iopub" else info["iopub_port"]
-        if info.get("transport", "tcp") == "ipc":
-            url = f"ipc://{info['ip']}-{port}"
-        else:
-            ip = str(info.get("ip", "127.0.0.1"))
-            url = f"tcp://[{ip}]:{port}" if ":" in ip else f"tcp://{ip}:{port}"
+        url = _channel_url(channel, info)
         socket.connect(url)
+        self._urls[channel] = url
         return socket
+
+    def retarget(self, connection_info: Mapping[str, Any]) -> None:
+        """Point the sockets at a restarted kernel's new ports (and key).
+
+        The sockets, listeners and queued requests stay: WebSockets attached to the
+        kernel never notice that its process listens elsewhere now.
+        """
+        self._signer = _signer_for(connection_info)
+        for channel, socket in self._sockets.items():
+            url = _channel_url(channel, connection_info)
+            old = self._urls.get(channel)
+            if url == old:
+                continue
+            if old is not None:
+                with contextlib.suppress(zmq.ZMQError):
+                    socket.disconnect(old)
+            socket.connect(url)
+            self._urls[channel] = url
 
     async def _read(self, channel: str) -> None:
         socket = self._sockets[channel]
@@ -391,6 +424,7 @@ class KernelClient:
                         await self._wait_for_links()
                         if self.execution_state in ("starting", "restarting"):
                             self.execution_state = "idle"
+                        self.answering = True
                         return True
         log.warning("kernel %s did not answer within %ss", self.kernel_id, seconds)
         return False

@@ -17,6 +17,7 @@ import os
 import re
 from typing import Any
 
+from jupyter_client.connect import LocalPortCache, port_names
 from jupyter_client.manager import AsyncKernelManager
 
 #: Runs ``sys.argv[1]`` as ``python -m`` would, after removing the working folder from the
@@ -83,6 +84,27 @@ class SafeKernelManager(AsyncKernelManager):
         self._connection_file_written = bool(self.connection_file) and os.path.exists(
             self.connection_file
         )
+
+    def cleanup_random_ports(self) -> None:
+        """Forget the kernel's ports, so that its next start picks new free ones.
+
+        ``restart_kernel(newports=True)`` calls this. jupyter_client's own version does
+        nothing when the ports came from its port cache (the default for tcp): a kernel
+        that lost one of its ports to another process would be restarted on the same
+        ports until the restart limit. (jupyter_client 8.x: the provisioner's
+        ``ports_cached`` flag; test_lifecycle covers the behaviour.)
+        """
+        if self.transport != "tcp":
+            return
+        cache = LocalPortCache.instance()
+        for name in port_names:
+            port = getattr(self, name)
+            if port:
+                cache.return_port(port)
+            setattr(self, name, 0)
+        if self.provisioner is not None and hasattr(self.provisioner, "ports_cached"):
+            self.provisioner.ports_cached = False
+        self.cleanup_connection_file()
 
     def _close_control_socket(self) -> None:
         # jupyter_client closes the control socket with a 100 ms linger. A shutdown_request

@@ -469,14 +469,16 @@ class KernelRegistry(Kernels):
         elif not answered:
             pending.error = KernelStartError(kernel.reason)
 
-    async def _restart(self, kernel: RunningKernel, now: bool) -> bool:
+    async def _restart(self, kernel: RunningKernel, now: bool, newports: bool = False) -> bool:
         """Restart under the kernel's lock (held by the caller); False if it did not answer.
 
+        ``newports``: the new process listens on new random ports (the client follows).
         A shutdown cancels it through ``restart_scope`` (then False, ``stopping`` set).
         """
         # Requests from clients wait in the queue while the kernel is away.
         kernel.restarting = True
         kernel.client.ready = False
+        kernel.client.answering = False
         kernel.client.execution_state = "restarting"
         answered = False
         try:
@@ -484,21 +486,26 @@ class KernelRegistry(Kernels):
                 kernel.restart_scope = scope
                 if kernel.stopping:
                     scope.cancel()
-                await kernel.manager.restart_kernel(now=now)
+                await kernel.manager.restart_kernel(now=now, newports=newports)
+                if newports:
+                    kernel.client.retarget(kernel.manager.get_connection_info(session=False))
                 answered, exited = await self._answering_or_exited(kernel)
         finally:
             kernel.restart_scope = None
             kernel.restarting = False
         if kernel.stopping:
             return False
-        await kernel.client.resume()
-        await self._remember(kernel)
-        if answered:
-            kernel.reason = ""
-        elif exited:
+        if exited:
+            # The health watcher revives it, maybe on new ports: requests wait in the
+            # client's queue meanwhile. Sent now, they would sit in the sockets' queues
+            # for the old ports, and a retarget drops those.
             kernel.reason = "the restarted kernel exited before it answered"
         else:
-            kernel.reason = "the restarted kernel did not answer kernel_info_request"
+            await kernel.client.resume()
+            kernel.reason = (
+                "" if answered else "the restarted kernel did not answer kernel_info_request"
+            )
+        await self._remember(kernel)
         return answered
 
     async def _answering_or_exited(self, kernel: RunningKernel) -> tuple[bool, bool]:
@@ -608,14 +615,23 @@ class KernelRegistry(Kernels):
             await self._stop(kernel, now=True)
             return
         failures[kernel.id] = count + 1
+        # A process that died before it ever answered most likely found one of its ports
+        # taken (the ports are picked free, then bound by the kernel: another process may
+        # come between). The same ports would fail the same way: pick new ones, as
+        # jupyter_client's own restarter does.
+        newports = not kernel.client.answering
         log.warning(
-            "Kernel %s died; restarting (%d/%d)", kernel.id, count + 1, self.settings.restart_limit
+            "Kernel %s died; restarting (%d/%d)%s",
+            kernel.id,
+            count + 1,
+            self.settings.restart_limit,
+            " on new ports" if newports else "",
         )
         self.status_notice(kernel, "restarting")
         try:
             async with kernel.lock:
                 if not kernel.stopping:
-                    await self._restart(kernel, now=True)
+                    await self._restart(kernel, now=True, newports=newports)
         except Exception:
             log.exception("restarting kernel %s failed", kernel.id)
 
