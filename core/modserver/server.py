@@ -13,6 +13,7 @@ import os
 import signal
 import socket
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -83,8 +84,13 @@ def display_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-async def serve(server: Modserver, app: Starlette) -> None:
-    """Start plugins, serve until SIGINT/SIGTERM or an explicit shutdown, stop plugins."""
+async def serve(
+    server: Modserver, app: Starlette, on_listening: Callable[[], None] = lambda: None
+) -> None:
+    """Start plugins, serve until SIGINT/SIGTERM or an explicit shutdown, stop plugins.
+
+    ``on_listening`` is called once every plugin started, as the server announces its URL.
+    """
     settings = server.settings
     sock = bind_socket(
         settings.host,
@@ -114,6 +120,7 @@ async def serve(server: Modserver, app: Starlette) -> None:
                 async with server.lifespan():
                     open_url = server.open_url(root_url)
                     _announce(server, root_url, open_url, port)
+                    on_listening()
                     try:
                         await _serve_in_own_task(app, config, shutdown)
                     finally:
@@ -182,13 +189,13 @@ async def _watch_signals(
             return
 
 
-def run(server: Modserver, app: Starlette) -> int:
-    """Serve until stopped; return the process exit code."""
+def run(server: Modserver, app: Starlette, on_listening: Callable[[], None] = lambda: None) -> int:
+    """Serve until stopped; return the process exit code (see ``serve``)."""
     from modserver.lifecycle import PluginStartupError
 
     try:
         try:
-            anyio.run(serve, server, app)
+            anyio.run(serve, server, app, on_listening)
         except BaseExceptionGroup as group:
             raise _sole_error(group) from None
     except PluginStartupError as exc:
