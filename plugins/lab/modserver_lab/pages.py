@@ -50,7 +50,7 @@ def page_routes(runtime: Callable[[], LabRuntime]) -> list[BaseRoute]:
                 workspace=workspace,
                 tree_path=params.get("path", ""),
             )
-            return _render(runtime(), "lab", config)
+            return await _render(runtime(), "lab", config)
 
         page.__name__ = "doc_page" if mode == "single-document" else "lab_page"
         return page
@@ -68,7 +68,7 @@ def page_routes(runtime: Callable[[], LabRuntime]) -> list[BaseRoute]:
         config = for_notebook(
             await _user_page_config(runtime(), request), runtime().frontends, tree_path=path
         )
-        return _render(runtime(), "tree.html", config)
+        return await _render(runtime(), "tree.html", config)
 
     async def notebook_page(request: Request) -> Response:
         path = request.path_params["path"].strip("/")
@@ -76,12 +76,12 @@ def page_routes(runtime: Callable[[], LabRuntime]) -> list[BaseRoute]:
         if model is not None and model["type"] == "directory":
             return _redirect(request, "tree", path)
         config = for_notebook(await _user_page_config(runtime(), request), runtime().frontends)
-        return _render(runtime(), "notebooks.html", config)
+        return await _render(runtime(), "notebooks.html", config)
 
     def notebook_app_page(template: str) -> Callable[[Request], Any]:
         async def page(request: Request) -> Response:
             config = for_notebook(await _user_page_config(runtime(), request), runtime().frontends)
-            return _render(runtime(), template, config)
+            return await _render(runtime(), template, config)
 
         page.__name__ = template.removesuffix(".html") + "_page"
         return page
@@ -117,11 +117,10 @@ async def _user_page_config(runtime: LabRuntime, request: Request) -> dict[str, 
     return view.page_config(runtime.page_config(prefix))
 
 
-def _render(runtime: LabRuntime, template: str, page_config: dict[str, Any]) -> Response:
+async def _render(runtime: LabRuntime, template: str, page_config: dict[str, Any]) -> Response:
     base_url = page_config["baseUrl"]
-    html = runtime.template(template).render(
-        page_config=page_config, base_url=base_url, ws_url="", custom_css=False
-    )
+    compiled = await runtime.template(template)
+    html = compiled.render(page_config=page_config, base_url=base_url, ws_url="", custom_css=False)
     return HTMLResponse(html, headers=PAGE_HEADERS)
 
 

@@ -46,10 +46,12 @@ class LabPlugin(Plugin):
 
             runtime = lab_runtime(context)
             # Discovery reads hundreds of small files: keep it off the event loop.
-            frontends, templates = await anyio.to_thread.run_sync(runtime.prepare)
-            runtime.start(frontends, templates)
-            # The settings routes check schemas with jsonschema, slow to import.
+            frontends = await anyio.to_thread.run_sync(runtime.prepare)
+            runtime.start(frontends)
+            # The settings routes check schemas with jsonschema, slow to import; the pages
+            # need jinja2 and their compiled templates: both after the server listens.
             context.warm_up(_import_jsonschema)
+            context.warm_up(runtime.compile_templates)
             context.log.info(
                 "JupyterLab %s and Notebook %s; labextensions: %s",
                 frontends.lab_version,

@@ -3,10 +3,13 @@
 Made on first use and kept in the plugin's ``context.state`` (never on the plugin object:
 two apps in one process have two runtimes). ``start`` runs in the lifespan, after the
 discovery finished in a worker thread; routes read the runtime only while the app runs.
+The page templates (jinja2) compile after the server listens, in a warm-up, or on the
+first page that needs them before that, in a worker thread.
 """
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,7 +44,8 @@ class LabRuntime:
         self.settings = context.settings_as(LabSettings)
         self.gzip_cache = GzipCache()
         self._frontends: Frontends | None = None
-        self._templates: dict[str, jinja2.Template] = {}
+        self._templates: dict[str, jinja2.Template] | None = None
+        self._templates_lock = threading.Lock()
         self.favicon = b""
         self._base_config: dict[str, Any] | None = None
         self._contributions: list[dict[str, Any]] | None = None
@@ -49,11 +53,9 @@ class LabRuntime:
         self._user_settings_base: Path | None = None
         self._choices_lock: anyio.Lock | None = None
 
-    def prepare(self) -> tuple[Frontends, dict[str, jinja2.Template]]:
-        """Discover the frontends and compile the page templates (blocking: run in a thread)."""
+    def prepare(self) -> Frontends:
+        """Discover the frontends and read the favicon (blocking: run in a thread)."""
         from importlib.resources import files
-
-        import jinja2
 
         from modserver_lab.discovery import discover
 
@@ -62,26 +64,41 @@ class LabRuntime:
             extra_labextensions_path=self.settings.extra_labextensions_path,
             disabled_setting=self.settings.disabled_extensions,
         )
-        templates = {}
-        # autoescape: the templates also escape by hand; a value never reaches HTML raw.
-        lab = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(frontends.lab_static), autoescape=True
-        )
-        templates["lab"] = lab.get_template("index.html")
-        notebook = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(frontends.notebook_templates), autoescape=True
-        )
-        for name in NOTEBOOK_TEMPLATES:
-            templates[name] = notebook.get_template(name)
         # One icon for every favicon name the pages use (busy, notebook, file, ...).
         self.favicon = files("modserver_lab").joinpath("favicon.ico").read_bytes()
-        return frontends, templates
+        return frontends
 
-    def start(self, frontends: Frontends, templates: dict[str, jinja2.Template]) -> None:
+    def compile_templates(self) -> None:
+        """Compile the page templates once (blocking: a warm-up, or a worker thread).
+
+        Importing jinja2 and compiling the pages took ~40 ms of CPU before the server
+        listened; no request but a page needs them.
+        """
+        from modserver.imports import late_import
+
+        frontends = self.frontends
+        with late_import("jinja2"), self._templates_lock:
+            if self._templates is not None:
+                return
+            import jinja2
+
+            templates = {}
+            # autoescape: the templates also escape by hand; a value never reaches HTML raw.
+            lab = jinja2.Environment(
+                loader=jinja2.FileSystemLoader(frontends.lab_static), autoescape=True
+            )
+            templates["lab"] = lab.get_template("index.html")
+            notebook = jinja2.Environment(
+                loader=jinja2.FileSystemLoader(frontends.notebook_templates), autoescape=True
+            )
+            for name in NOTEBOOK_TEMPLATES:
+                templates[name] = notebook.get_template(name)
+            self._templates = templates
+
+    def start(self, frontends: Frontends) -> None:
         """Keep what ``prepare`` found and build the shared part of the page config."""
         core = self.context.core
         self._frontends = frontends
-        self._templates = templates
         self._base_config = base_page_config(
             frontends,
             self.settings,
@@ -92,6 +109,7 @@ class LabRuntime:
     def stop(self) -> None:
         """Forget the running state (the app stopped)."""
         self._frontends = None
+        self._templates = None  # the next start may find other frontends
         self._base_config = self._contributions = None
         self._page_configs.clear()
 
@@ -107,9 +125,15 @@ class LabRuntime:
             raise RuntimeError("the lab plugin is not running")
         return self._frontends
 
-    def template(self, name: str) -> jinja2.Template:
+    async def template(self, name: str) -> jinja2.Template:
         """A compiled page template: ``lab`` (index.html) or a Notebook 7 page."""
-        return self._templates[name]
+        templates = self._templates
+        if templates is None:  # a page before the warm-up finished: compile off the loop
+            await anyio.to_thread.run_sync(self.compile_templates)
+            templates = self._templates
+            if templates is None:
+                raise RuntimeError("the lab plugin is not running")
+        return templates[name]
 
     def page_config(self, prefix: str) -> dict[str, Any]:
         """The shared page config for the app at URL path ``prefix``, with every plugin's part.
