@@ -18,7 +18,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
 from modserver.api.events import EventMessage, Events, InvalidEvent
 from modserver.imports import late_import
 
@@ -153,8 +152,22 @@ class EventBus(Events):
 
 def load_schema(path: Path) -> dict[str, Any]:
     """Read a schema file (YAML, or JSON which is YAML too). Blocking: call at startup."""
+    import yaml
+
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, when PyYAML has it
     loaded = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+    return _schema_mapping(loaded, path)
+
+
+def load_shipped_schema(path: Path) -> dict[str, Any]:
+    """Read a schema file shipped with the plugin, parsed once per installed file
+    (``modserver.packaged_yaml``): it is read at every start. Blocking."""
+    from modserver.packaged_yaml import load_packaged_yaml
+
+    return _schema_mapping(load_packaged_yaml(path), path)
+
+
+def _schema_mapping(loaded: Any, path: Path) -> dict[str, Any]:
     if not isinstance(loaded, dict):
         raise ValueError(f"{path}: an event schema is a mapping")
     return loaded

@@ -41,11 +41,11 @@ class EventsPlugin(Plugin):
 
             import anyio
 
-            from modserver_events.bus import EventBus, load_schema
+            from modserver_events.bus import EventBus, load_shipped_schema
 
             folder = Path(__file__).parent / "schemas"
             schemas = await anyio.to_thread.run_sync(
-                lambda: [load_schema(folder / name) for name in STANDARD_SCHEMAS]
+                lambda: [load_shipped_schema(folder / name) for name in STANDARD_SCHEMAS]
             )
             bus = EventBus(trusted_schemas=schemas)
             context.warm_up(bus.prepare)

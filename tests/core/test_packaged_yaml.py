@@ -1,0 +1,66 @@
+"""Packaged YAML files (OpenAPI fragments, event schemas) are parsed once per installed file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from modserver.packaged_yaml import cache_folder, load_packaged_yaml
+
+FRAGMENT = """\
+paths:
+  /api/clock:
+    get:
+      responses:
+        200:
+          description: the time
+"""
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def test_a_second_read_gives_what_parsing_gave_int_keys_included(tmp_path: Path) -> None:
+    source = tmp_path / "openapi.yaml"
+    source.write_text(FRAGMENT)
+    first = load_packaged_yaml(source)
+    assert any(cache_folder().iterdir())  # kept for the next start
+    second = load_packaged_yaml(source)
+    assert second == first
+    assert list(second["paths"]["/api/clock"]["get"]["responses"]) == [200]
+    second["paths"].clear()  # each call's object is the caller's own
+    assert load_packaged_yaml(source) == first
+
+
+def test_an_edited_file_is_parsed_again(tmp_path: Path) -> None:
+    source = tmp_path / "openapi.yaml"
+    source.write_text(FRAGMENT)
+    load_packaged_yaml(source)
+    # Same size, other content (as a reinstalled plugin's file may be).
+    source.write_text(FRAGMENT.replace("clock", "watch"))
+    stat = source.stat()
+    os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    assert "/api/watch" in load_packaged_yaml(source)["paths"]
+
+
+def test_a_cache_folder_that_cannot_be_written_changes_nothing(
+    tmp_path: Path, private_cache: Path
+) -> None:
+    private_cache.write_text("a file where the folder should be")
+    source = tmp_path / "openapi.yaml"
+    source.write_text(FRAGMENT)
+    assert "/api/clock" in load_packaged_yaml(source)["paths"]
+    assert "/api/clock" in load_packaged_yaml(source)["paths"]
+
+
+def test_a_damaged_entry_is_parsed_again(tmp_path: Path) -> None:
+    source = tmp_path / "openapi.yaml"
+    source.write_text(FRAGMENT)
+    load_packaged_yaml(source)
+    for entry in cache_folder().iterdir():
+        entry.write_bytes(b"\x00garbage")
+    assert "/api/clock" in load_packaged_yaml(source)["paths"]
