@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import errno
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import zmq
+if TYPE_CHECKING:
+    import zmq
 
 log = logging.getLogger("modserver.kernels")
 
@@ -40,6 +41,8 @@ def raise_open_files_limit(minimum: int) -> None:
 
 def socket_limit(context: zmq.Context[Any]) -> int:
     """The most ZMQ sockets worth allowing: the open-files limit, within ZMQ's own ceiling."""
+    import zmq  # here: the kernels plugin starts without pyzmq (imported with a first kernel)
+
     try:
         import resource
 

@@ -12,11 +12,11 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
-import zmq.asyncio
 from modserver.api.contents import Contents
 from modserver.api.events import KERNEL_ACTIONS_SCHEMA_ID, Events
 from modserver.api.kernels import (
@@ -32,14 +32,16 @@ from modserver.errors import RequestError
 from modserver.imports import late_import
 from modserver.state_store import StateStore
 
-from modserver_kernels.client import KernelClient, utcnow
-from modserver_kernels.limits import out_of_files, socket_limit
+from modserver_kernels.limits import out_of_files
 from modserver_kernels.settings import KernelsSettings
 
 if TYPE_CHECKING:
+    import zmq.asyncio
     from anyio.abc import TaskGroup
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import AsyncKernelManager
+
+    from modserver_kernels.client import KernelClient
 
 log = logging.getLogger("modserver.kernels")
 
@@ -139,13 +141,30 @@ class KernelRegistry(Kernels):
         self.events = events  # jupyter_server's kernel action events, when a provider is enabled
         self._spec_manager: KernelSpecManager | None = None
         self._group = task_group
-        self._context = zmq.asyncio.Context()
-        # ZMQ's default of 1,023 sockets stopped this server at 92 kernels (each holds its
-        # channels plus socket monitors): the open-files limit is the real bound.
-        self._context.set(zmq.MAX_SOCKETS, socket_limit(self._context))
+        self._zmq_context: zmq.asyncio.Context | None = None
         self._kernels: dict[str, RunningKernel] = {}
         # Cancelled at shutdown: they end the watchers started in the server's task group.
         self._watchers: list[anyio.CancelScope] = []
+
+    @property
+    def _context(self) -> zmq.asyncio.Context:
+        """The ZMQ context of every kernel's sockets, made with the first kernel.
+
+        pyzmq and the client built on it are imported then (or by the warm-up after the
+        server listens), not at startup.
+        """
+        if self._zmq_context is None:
+            with late_import("zmq"):
+                import zmq.asyncio
+
+                from modserver_kernels.limits import socket_limit
+
+            context = zmq.asyncio.Context()
+            # ZMQ's default of 1,023 sockets stopped this server at 92 kernels (each holds
+            # its channels plus socket monitors): the open-files limit is the real bound.
+            context.set(zmq.MAX_SOCKETS, socket_limit(context))
+            self._zmq_context = context
+        return self._zmq_context
 
     @property
     def spec_manager(self) -> KernelSpecManager:
@@ -272,6 +291,9 @@ class KernelRegistry(Kernels):
 
     def _new_client(self, kernel_id: str) -> KernelClient:
         """The shared client of a kernel, holding replay messages as the settings say."""
+        with late_import("zmq"):
+            from modserver_kernels.client import KernelClient
+
         return KernelClient(
             kernel_id,
             self._context,
@@ -329,7 +351,8 @@ class KernelRegistry(Kernels):
                     log.info("Kernel kept running: %s", kernel.id)
                 else:
                     group.start_soon(self._stop, kernel, False)
-        self._context.destroy(linger=0)
+        if self._zmq_context is not None:
+            self._zmq_context.destroy(linger=0)
 
     # -- kept kernels ---------------------------------------------------------------------
 
@@ -645,7 +668,7 @@ class KernelRegistry(Kernels):
         settings = self.settings
         while True:
             await anyio.sleep(settings.cull_interval)
-            now = utcnow()
+            now = datetime.now(timezone.utc)
             for kernel in list(self._kernels.values()):
                 if kernel.stopping or kernel.restarting:
                     continue

@@ -134,10 +134,12 @@ class KernelsPlugin(Plugin):
 
 
 def _import_kernel_machinery() -> None:
-    """Import what starting a kernel needs (jupyter_client, the launcher), in a thread."""
+    """Import what starting a kernel needs (jupyter_client, the launcher, pyzmq and the
+    kernel client), in a thread."""
     from modserver.imports import late_import
 
-    with late_import("jupyter_client"):
+    with late_import("jupyter_client", "zmq"):
+        import modserver_kernels.client
         import modserver_kernels.kept
         import modserver_kernels.launch  # noqa: F401
 
