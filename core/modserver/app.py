@@ -326,14 +326,14 @@ def _collect_routes(server: Modserver) -> list[BaseRoute]:
 
 def _check_openapi(server: Modserver, route_keys: Iterable[str]) -> None:
     """Every operation a plugin's OpenAPI fragment documents must be a route it serves."""
-    from modserver.openapi import unserved_operations
+    from modserver.openapi import served_operations, unserved_operations
 
-    keys = list(route_keys)
+    served = served_operations(route_keys)
     for plugin in server.plugins:
         fragment = call_plugin_hook(
             server.plugin_manager, plugin, "modserver_openapi", context=server.contexts[plugin.name]
         )
-        missing = unserved_operations(fragment or {}, keys)
+        missing = unserved_operations(fragment or {}, served)
         if missing:
             raise PluginError(
                 f"plugin {plugin.name!r} documents {', '.join(missing)} in its OpenAPI "

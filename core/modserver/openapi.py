@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from typing import Any
@@ -83,11 +84,20 @@ ERROR_SCHEMA = {
 PARAMETER = re.compile(r"\{(\w+)(?::\w+)?\}")
 
 
-def unserved_operations(fragment: dict[str, Any], route_keys: Iterable[str]) -> list[str]:
-    """The operations of an OpenAPI fragment (``GET /api/x``) that no route serves.
+@dataclass(frozen=True)
+class ServedOperations:
+    """What an app's routes serve, as OpenAPI names operations (``GET /api/x/{id}``)."""
 
-    ``route_keys`` are the app's routes as ``modserver.routing.route_keys`` names them; a
-    WebSocket route serves GET (its handshake), a mount every path under it.
+    operations: frozenset[str]
+    #: Mounted paths, ending in ``/``: every path under one is served.
+    mounts: tuple[str, ...]
+
+
+def served_operations(route_keys: Iterable[str]) -> ServedOperations:
+    """The operations of an app's routes, as ``modserver.routing.route_keys`` names them.
+
+    A WebSocket route serves GET (its handshake), a mount every path under it. Made once
+    per app and checked against every plugin's fragment.
     """
     served: set[str] = set()
     mounts: list[str] = []
@@ -98,6 +108,11 @@ def unserved_operations(fragment: dict[str, Any], route_keys: Iterable[str]) -> 
             mounts.append(path.rstrip("/") + "/")
         else:
             served.add(f"{'GET' if kind == 'WS' else kind} {path}")
+    return ServedOperations(frozenset(served), tuple(mounts))
+
+
+def unserved_operations(fragment: dict[str, Any], served: ServedOperations) -> list[str]:
+    """The operations of an OpenAPI fragment (``GET /api/x``) that no route serves."""
     missing = []
     for path, item in (fragment.get("paths") or {}).items():
         documented = PARAMETER.sub(r"{\1}", str(path))
@@ -105,7 +120,7 @@ def unserved_operations(fragment: dict[str, Any], route_keys: Iterable[str]) -> 
             if method not in HTTP_METHODS:
                 continue
             operation = f"{method.upper()} {documented}"
-            if operation not in served and not any(documented.startswith(m) for m in mounts):
+            if operation not in served.operations and not documented.startswith(served.mounts):
                 missing.append(operation)
     return missing
 
