@@ -43,14 +43,18 @@ def _fsync_dir(folder: str) -> None:
 
 
 @contextlib.contextmanager
-def replacing(target: str | os.PathLike[str], *, mode: int | None = None) -> Iterator[BinaryIO]:
+def replacing(
+    target: str | os.PathLike[str], *, mode: int | None = None, durable: bool = True
+) -> Iterator[BinaryIO]:
     """Yield a binary file; on a clean exit its bytes atomically replace ``target``.
 
     The new file gets permission bits ``mode``; by default those of the file it replaces
     (or the usual ``0o666 & ~umask`` when new). The temporary file is ``0o600`` until the
     rename, so a private file (``mode=0o600``) is never readable by others, not even
     briefly. ``target`` must already be a resolved path (a symlink would otherwise be
-    replaced by a regular file).
+    replaced by a regular file). ``durable=False`` skips the two fsyncs (file and folder):
+    still atomic for readers, but the new bytes may be lost in a power failure; for files
+    that describe the running process only (each fsync can take tens of milliseconds).
     """
     folder, name = os.path.split(os.fspath(target))
     # A short piece of the name: the temporary name must fit where a 255-byte name fits.
@@ -59,7 +63,8 @@ def replacing(target: str | os.PathLike[str], *, mode: int | None = None) -> Ite
         with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         if mode is None:
             try:
                 mode = stat.S_IMODE(os.stat(target).st_mode)
@@ -71,18 +76,23 @@ def replacing(target: str | os.PathLike[str], *, mode: int | None = None) -> Ite
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
-    _fsync_dir(folder)
+    if durable:
+        _fsync_dir(folder)
 
 
-def write_bytes(target: str | os.PathLike[str], data: bytes, *, mode: int | None = None) -> None:
-    """Atomically replace ``target`` with ``data`` (``mode``: see ``replacing``)."""
-    with replacing(target, mode=mode) as handle:
+def write_bytes(
+    target: str | os.PathLike[str], data: bytes, *, mode: int | None = None, durable: bool = True
+) -> None:
+    """Atomically replace ``target`` with ``data`` (``mode``, ``durable``: see ``replacing``)."""
+    with replacing(target, mode=mode, durable=durable) as handle:
         handle.write(data)
 
 
-def write_text(target: str | os.PathLike[str], text: str, *, mode: int | None = None) -> None:
-    """Atomically replace ``target`` with ``text`` in UTF-8 (``mode``: see ``replacing``)."""
-    write_bytes(target, text.encode("utf-8"), mode=mode)
+def write_text(
+    target: str | os.PathLike[str], text: str, *, mode: int | None = None, durable: bool = True
+) -> None:
+    """Atomically replace ``target`` with ``text`` in UTF-8 (see ``replacing``)."""
+    write_bytes(target, text.encode("utf-8"), mode=mode, durable=durable)
 
 
 def copy_file(source: str, target: str, *, keep_times: bool = False) -> None:

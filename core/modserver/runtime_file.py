@@ -22,7 +22,9 @@ def write_runtime_file(runtime_dir: Path, info: dict[str, Any]) -> Path:
     """Write this process's runtime file atomically, readable by its owner only."""
     runtime_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = runtime_file_path(runtime_dir)
-    atomic.write_text(path, json.dumps(info, indent=2), mode=0o600)
+    # Not durable: it describes a live process (after a crash it is stale anyway), and
+    # its two fsyncs held the server's start back by 10-35 ms on a busy disk.
+    atomic.write_text(path, json.dumps(info, indent=2), mode=0o600, durable=False)
     return path
 
 
