@@ -9,11 +9,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from types import TracebackType
 
 import anyio
+import anyio.abc
 import anyio.from_thread
 import anyio.lowlevel
 import pluggy
@@ -41,8 +42,13 @@ async def run_plugins(
     *,
     shutdown_timeout: float,
     on_started: Callable[[], None] = lambda: None,
+    warm_ups_after: Callable[[], Awaitable[None]] | None = None,
 ) -> AsyncIterator[None]:
-    """Run every plugin's lifespan; yield while the server serves."""
+    """Run every plugin's lifespan; yield while the server serves.
+
+    The plugins' warm-ups (``context.warm_up``) begin once every plugin has started and,
+    with ``warm_ups_after``, once that returns (the server waits for a quiet moment).
+    """
     async with anyio.create_task_group() as task_group:
         for _, context in plugins:
             context._task_group = task_group
@@ -53,16 +59,26 @@ async def run_plugins(
                     await _start_one(stack, pm, plugin, context, shutdown_timeout)
                     _check_provided(plugin, context)
                 on_started()
-                # Side by side: a late import waits only for others of the same library.
-                for plugin, context in plugins:
-                    for prepare in context._warm_ups:
-                        task_group.start_soon(_warm_up, plugin, prepare)
+                task_group.start_soon(_start_warm_ups, task_group, plugins, warm_ups_after)
                 yield
         finally:
             # Background tasks end with the plugins that started them.
             task_group.cancel_scope.cancel()
             for _, context in plugins:
                 context._task_group = None
+
+
+async def _start_warm_ups(
+    task_group: anyio.abc.TaskGroup,
+    plugins: list[tuple[Plugin, PluginContext]],
+    after: Callable[[], Awaitable[None]] | None,
+) -> None:
+    if after is not None:
+        await after()
+    # Side by side: a late import waits only for others of the same library.
+    for plugin, context in plugins:
+        for prepare in context._warm_ups:
+            task_group.start_soon(_warm_up, plugin, prepare)
 
 
 async def _warm_up(plugin: Plugin, prepare: Callable[[], object]) -> None:

@@ -187,7 +187,8 @@ class PluginContext:
         return cast("T | None", self._running.get(kind))
 
     def warm_up(self, prepare: Callable[[], object]) -> None:
-        """Run ``prepare`` in a background thread once every plugin has started.
+        """Run ``prepare`` in a background thread once every plugin has started (and the
+        server had a quiet moment, see ``Modserver.quiet_moment``).
 
         For costly preparation that startup need not wait for but a first request should
         not pay: importing a big library, compiling schemas. Call it from the lifespan
