@@ -17,8 +17,8 @@ from modserver.api.auth import User
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from modserver_yjs import protocol
-from modserver_yjs.document import RoomOpenError, parse_room_id
 from modserver_yjs.room import Client, Room
+from modserver_yjs.room_ids import RoomOpenError, parse_room_id
 from modserver_yjs.rooms import RoomRegistry
 
 log = logging.getLogger("modserver.yjs")

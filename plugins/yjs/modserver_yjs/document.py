@@ -23,6 +23,7 @@ from pycrdt import Doc, TransactionEvent
 from modserver_yjs.history import DocumentHistory
 from modserver_yjs.models import document_model
 from modserver_yjs.room import Room
+from modserver_yjs.room_ids import RoomOpenError
 from modserver_yjs.settings import YjsSettings
 from modserver_yjs.timeline import Timeline
 
@@ -30,23 +31,6 @@ if TYPE_CHECKING:
     from jupyter_ydoc.ybasedoc import YBaseDoc
 
 log = logging.getLogger("modserver.yjs")
-
-
-class RoomOpenError(Exception):
-    """A document room could not load its file; ``code`` is the WebSocket close code."""
-
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-def parse_room_id(room_id: str) -> tuple[str, str, str] | None:
-    """``(format, type, file_id)`` of a document room id, None for other rooms."""
-    parts = room_id.split(":", 2)
-    if len(parts) != 3 or not all(parts):
-        return None
-    return parts[0], parts[1], parts[2]
 
 
 class DocumentRoom(Room):

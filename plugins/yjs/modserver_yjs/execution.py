@@ -23,12 +23,9 @@ from modserver.api.kernels import KernelMessage, Kernels
 from pycrdt import Array, Map, Text
 
 from modserver_yjs.document import DocumentRoom
+from modserver_yjs.room_ids import CellNotFound
 
 log = logging.getLogger("modserver.yjs")
-
-
-class CellNotFound(LookupError):
-    """The document has no cell of that id."""
 
 
 def find_cell(room: DocumentRoom, cell_id: str) -> Map[Any]:

@@ -11,43 +11,12 @@ the document. Creating and deleting are announced on the event bus, schema
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anyio
 from pycrdt import Subscription, TransactionEvent
 
 from modserver_yjs.room import Room
-
-if TYPE_CHECKING:
-    from modserver.api.events import Events
-
-FORK_EVENTS = "https://schema.jupyter.org/jupyter_collaboration/fork/v1"
-
-#: jupyter-server-ydoc's fork event schema (``events/fork.yaml``), for ``Events``.
-FORK_EVENTS_SCHEMA: dict[str, Any] = {
-    "$id": FORK_EVENTS,
-    "version": "1",
-    "title": "Collaborative fork events",
-    "personal-data": True,
-    "description": "A fork of a shared document was created or deleted.",
-    "type": "object",
-    "required": ["fork_roomid", "fork_info", "username", "action"],
-    "properties": {
-        "fork_roomid": {"type": "string"},
-        "fork_info": {
-            "type": "object",
-            "required": ["root_roomid", "synchronize", "title", "description"],
-            "properties": {
-                "root_roomid": {"type": "string"},
-                "synchronize": {"type": "boolean"},
-                "title": {"type": "string"},
-                "description": {"type": "string"},
-            },
-        },
-        "username": {"type": "string"},
-        "action": {"enum": ["create", "delete"]},
-    },
-}
 
 
 class DocumentFork(Room):
@@ -88,9 +57,3 @@ class DocumentFork(Room):
     def changes_for(self, state_vector: bytes) -> bytes:
         """The update that brings a document at ``state_vector`` up to this fork."""
         return self.doc.get_update(state_vector)
-
-
-def register_fork_events(events: Events) -> None:
-    """Register the fork events' schema with ``events`` unless it is already there."""
-    if not events.is_registered(FORK_EVENTS):
-        events.register_schema(FORK_EVENTS_SCHEMA)

@@ -20,7 +20,7 @@ def document_model(file_type: str) -> type[YBaseDoc]:
     jupyter_ydoc is imported on first need (its models are found through entry points): the
     plugin's warm-up imports it after the server listens, so startup does not wait for it.
     """
-    with late_import("jupyter_ydoc"):
+    with late_import("jupyter_ydoc", "pycrdt"):  # jupyter_ydoc is built on pycrdt
         from jupyter_ydoc import ydocs
 
     model: type[YBaseDoc] = ydocs.get(file_type, ydocs["file"])

@@ -63,10 +63,10 @@ class YjsPlugin(Plugin):
             import anyio
 
             from modserver_yjs.fileids import SqliteFileIds
-            from modserver_yjs.forks import register_fork_events
+            from modserver_yjs.fork_events import register_fork_events
             from modserver_yjs.history import DocumentHistory
             from modserver_yjs.models import document_model
-            from modserver_yjs.rooms import RoomRegistry
+            from modserver_yjs.rooms import RoomRegistry, import_rooms
 
             settings = context.settings_as(YjsSettings)
             database = settings.file_id_database or default_database(context.core.root_dir)
@@ -83,8 +83,10 @@ class YjsPlugin(Plugin):
                 tasks,
                 DocumentHistory(database),  # the same database, its own table
             )
-            # The document models (jupyter_ydoc), imported after the server listens.
+            # The document models (jupyter_ydoc) and the rooms (pycrdt), imported after the
+            # server listens.
             context.warm_up(lambda: document_model("notebook"))
+            context.warm_up(import_rooms)
             events = context.services.get_optional(Events)
             if events is not None:
                 # Registering checks the schema with jupyter_events (a big import): after

@@ -5,6 +5,9 @@ empty for ``cleanup_delay`` seconds; then it saves (a document room) and is drop
 Joining and freeing hold one lock, so a client never joins a room being freed, and a file's
 next room loads only after the last one saved. ``session_id`` names this server run: a
 client that synced with an earlier run is told to reload (close 1003).
+
+The rooms themselves are built on pycrdt, imported with the first room (or by the
+plugin's warm-up once the server listens, see ``import_rooms``), not at startup.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from anyio.abc import TaskGroup
@@ -20,16 +23,32 @@ from modserver.api.auth import User
 from modserver.api.contents import Contents
 from modserver.api.fileid import FileIds
 from modserver.api.kernels import Kernels
+from modserver.imports import late_import
 
-from modserver_yjs.document import DocumentRoom, RoomOpenError, parse_room_id
-from modserver_yjs.execution import CellRun, find_cell
-from modserver_yjs.forks import DocumentFork
 from modserver_yjs.history import DocumentHistory
-from modserver_yjs.room import Client, Room, ServerClient
+from modserver_yjs.room_ids import RoomOpenError, parse_room_id
 from modserver_yjs.settings import YjsSettings
-from modserver_yjs.timeline import ForkRoom
+
+if TYPE_CHECKING:
+    from modserver_yjs.forks import DocumentFork
+    from modserver_yjs.room import Client, Room, ServerClient
+    from modserver_yjs.timeline import ForkRoom
 
 log = logging.getLogger("modserver.yjs")
+
+
+def import_rooms() -> None:
+    """Import the room modules (pycrdt), once, under pycrdt's late-import lock.
+
+    Called before a room is made (the first time on the event loop, unless the plugin's
+    warm-up did it first in a thread).
+    """
+    with late_import("pycrdt"):
+        import modserver_yjs.connection
+        import modserver_yjs.document
+        import modserver_yjs.execution
+        import modserver_yjs.forks
+        import modserver_yjs.timeline  # noqa: F401
 
 
 class RoomRegistry:
@@ -67,6 +86,10 @@ class RoomRegistry:
             return room
 
     async def _open(self, room_id: str) -> Room:
+        import_rooms()
+        from modserver_yjs.document import DocumentRoom
+        from modserver_yjs.room import Room
+
         parsed = parse_room_id(room_id)
         if parsed is None:
             return Room(room_id)
@@ -129,6 +152,11 @@ class RoomRegistry:
         Raises ``RoomOpenError``, ``CellNotFound``, or ``ValueError`` for a room that is no
         notebook.
         """
+        import_rooms()
+        from modserver_yjs.document import DocumentRoom
+        from modserver_yjs.execution import CellRun, find_cell
+        from modserver_yjs.room import ServerClient
+
         holder = ServerClient(user)
         room = await self._join_as_server(room_id, holder)
         try:
@@ -155,6 +183,10 @@ class RoomRegistry:
 
         Raises ``LookupError`` when that room is not open (nobody has the document open).
         """
+        import_rooms()
+        from modserver_yjs.document import DocumentRoom
+        from modserver_yjs.timeline import ForkRoom
+
         async with self._lock:
             room = self.rooms.get(room_id)
             if not isinstance(room, DocumentRoom):
@@ -167,6 +199,9 @@ class RoomRegistry:
 
     def find_fork(self, fork_id: str, root_id: str) -> ForkRoom:
         """The fork ``fork_id`` of room ``root_id`` that was not restored; ``LookupError``."""
+        import_rooms()
+        from modserver_yjs.timeline import ForkRoom
+
         fork = self.rooms.get(fork_id)
         if not isinstance(fork, ForkRoom) or fork.root_id != root_id or fork.restored:
             raise LookupError(fork_id)
@@ -182,6 +217,9 @@ class RoomRegistry:
 
     async def _merge(self, room_id: str, changes_for: Callable[[bytes], bytes], user: User) -> None:
         """Apply ``changes_for(state_vector)`` to document room ``room_id`` as ``user``."""
+        import_rooms()
+        from modserver_yjs.room import ServerClient
+
         holder = ServerClient(user)
         room = await self._join_as_server(room_id, holder)
         try:
@@ -195,6 +233,10 @@ class RoomRegistry:
         self, root_id: str, *, synchronize: bool, title: str, description: str
     ) -> DocumentFork:
         """A fork of open document room ``root_id`` (``LookupError`` if it is not open)."""
+        import_rooms()
+        from modserver_yjs.document import DocumentRoom
+        from modserver_yjs.forks import DocumentFork
+
         async with self._lock:
             root = self.rooms.get(root_id)
             if not isinstance(root, DocumentRoom):
@@ -212,6 +254,9 @@ class RoomRegistry:
 
     def forks_of(self, root_id: str) -> dict[str, dict[str, Any]]:
         """The live forks of document room ``root_id``: their info by fork room id."""
+        import_rooms()
+        from modserver_yjs.forks import DocumentFork
+
         return {
             room.room_id: room.info
             for room in self.rooms.values()
@@ -222,6 +267,9 @@ class RoomRegistry:
 
     def find_document_fork(self, fork_id: str) -> DocumentFork:
         """The live fork ``fork_id``; ``LookupError``."""
+        import_rooms()
+        from modserver_yjs.forks import DocumentFork
+
         fork = self.rooms.get(fork_id)
         if not isinstance(fork, DocumentFork) or fork.deleted.is_set():
             raise LookupError(fork_id)

@@ -12,6 +12,7 @@ count is decided per socket: write on ``contents`` and ``collaboration`` (docs/s
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from modserver.api.auth import Authorizer, User
 from modserver.api.contents import Contents
@@ -26,11 +27,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 from starlette.websockets import WebSocket
 
-from modserver_yjs.connection import serve_room
-from modserver_yjs.document import RoomOpenError, parse_room_id
-from modserver_yjs.execution import CellNotFound
-from modserver_yjs.forks import FORK_EVENTS, DocumentFork, register_fork_events
-from modserver_yjs.rooms import RoomRegistry
+from modserver_yjs.fork_events import FORK_EVENTS, register_fork_events
+from modserver_yjs.room_ids import CellNotFound, RoomOpenError, parse_room_id
+from modserver_yjs.rooms import RoomRegistry, import_rooms
+
+if TYPE_CHECKING:
+    from modserver_yjs.forks import DocumentFork
 
 RESOURCE = "collaboration"
 
@@ -202,6 +204,9 @@ def collaboration_routes(
         user = current_user(websocket)
         writable = await may_edit(authorizer(), user)
         room_id = websocket.path_params["room_id"]
+        import_rooms()  # pycrdt: imported with the first room (or by the warm-up)
+        from modserver_yjs.connection import serve_room
+
         await serve_room(websocket, registry(), room_id, user, writable=writable)
 
     return [
