@@ -22,7 +22,7 @@ import json
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -140,8 +140,13 @@ def discover(
     )
 
 
+@cache
 def find_lab_app_dir() -> Path:
-    """``share/jupyter/lab`` as installed by the ``jupyterlab-js`` wheel."""
+    """``share/jupyter/lab`` as installed by the ``jupyterlab-js`` wheel.
+
+    Looked up once per process (the wheel's file list is long: ~5 ms), though both the
+    routes and the discovery at startup ask.
+    """
     try:
         files = importlib.metadata.distribution(LAB_DIST).files or []
     except importlib.metadata.PackageNotFoundError:
