@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import nbformat
 import orjson
+import pytest
 from modserver_contents import notebooks
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
@@ -73,6 +76,26 @@ def test_every_kind_of_line_break_is_written_as_nbformat_writes_it() -> None:
 
 
 def test_validation_agrees_with_nbformat() -> None:
+    assert_validation_agrees_with_nbformat()
+
+
+def test_checks_kept_in_the_cache_for_the_next_start_agree_with_nbformat_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    notebooks._compile_dispatching.cache_clear()
+    try:
+        assert_validation_agrees_with_nbformat()  # compiled, and kept
+        kept = list((tmp_path / "modserver" / "notebook-checks").iterdir())
+        assert kept
+        notebooks._compile_dispatching.cache_clear()  # as in a new process
+        assert_validation_agrees_with_nbformat()  # read back
+        assert sorted((tmp_path / "modserver" / "notebook-checks").iterdir()) == sorted(kept)
+    finally:
+        notebooks._compile_dispatching.cache_clear()
+
+
+def assert_validation_agrees_with_nbformat() -> None:
     nb = orjson.loads(orjson.dumps(tricky_notebook()))
     assert notebooks.validation_message(nb) is None
     broken = [

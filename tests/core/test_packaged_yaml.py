@@ -6,7 +6,8 @@ import os
 from pathlib import Path
 
 import pytest
-from modserver.packaged_yaml import cache_folder, load_packaged_yaml
+from modserver.packaged_yaml import load_packaged_yaml
+from modserver.user_cache import cache_folder
 
 FRAGMENT = """\
 paths:
@@ -50,7 +51,8 @@ def test_an_edited_file_is_parsed_again(tmp_path: Path) -> None:
 def test_a_cache_folder_that_cannot_be_written_changes_nothing(
     tmp_path: Path, private_cache: Path
 ) -> None:
-    private_cache.write_text("a file where the folder should be")
+    private_cache.mkdir()
+    (private_cache / "modserver").write_text("a file where the folder should be")
     source = tmp_path / "openapi.yaml"
     source.write_text(FRAGMENT)
     assert "/api/clock" in load_packaged_yaml(source)["paths"]
@@ -61,6 +63,6 @@ def test_a_damaged_entry_is_parsed_again(tmp_path: Path) -> None:
     source = tmp_path / "openapi.yaml"
     source.write_text(FRAGMENT)
     load_packaged_yaml(source)
-    for entry in cache_folder().iterdir():
+    for entry in (cache_folder() / "parsed-yaml").iterdir():
         entry.write_bytes(b"\x00garbage")
     assert "/api/clock" in load_packaged_yaml(source)["paths"]

@@ -15,6 +15,7 @@ import json
 import re
 import secrets
 import threading
+import types
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -167,6 +168,43 @@ def _discriminated(definitions: dict[str, Any], name: str, key: str) -> dict[str
     return table if len(table) == len(union["oneOf"]) else None
 
 
+#: Changes when the compiled checks' cache entries change shape (older ones are not read).
+_CHECKS_FORMAT = "1"
+
+
+def _compiled_check(definition: dict[str, Any]) -> Check:
+    """``fastjsonschema.compile(definition)``, its bytecode kept between starts.
+
+    Compiling the checks took ~40 ms of CPU at every start (two thirds of it Python's
+    ``compile`` of the generated code), and a notebook opened right after the start
+    waited for it. The code object is a pure derivation of the definition and of the
+    fastjsonschema and Python versions, so it is kept in the user's cache folder
+    (``modserver.user_cache``, private to the user, as ``__pycache__`` holds bytecode),
+    named by a digest of all three.
+    """
+    import marshal
+
+    import fastjsonschema
+    from modserver.user_cache import entry_path, read_entry, write_entry
+
+    text = json.dumps(definition, sort_keys=True)
+    entry = entry_path("notebook-checks", _CHECKS_FORMAT, fastjsonschema.VERSION, text)
+    code = None
+    cached = read_entry(entry)
+    if cached is not None:
+        try:
+            code = marshal.loads(cached)
+        except (EOFError, ValueError, TypeError):
+            code = None  # damaged: compile again
+    if not isinstance(code, types.CodeType):
+        code = compile(fastjsonschema.compile_to_code(definition), "<notebook check>", "exec")
+        write_entry(entry, marshal.dumps(code))
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)  # defines validate(), as fastjsonschema.compile does
+    check: Check = namespace["validate"]
+    return check
+
+
 def _dispatching_validator(minor: int) -> Callable[[Notebook], bool] | None:
     """``_compile_dispatching(minor)``, compiled once even when a request and the warm-up
     ask at the same time."""
@@ -208,9 +246,9 @@ def _compile_dispatching(minor: int) -> Callable[[Notebook], bool] | None:
 
         def compiled(kind: str) -> Check:
             root = {"$schema": schema.get("$schema"), "definitions": definitions}
-            return fastjsonschema.compile({**root, "$ref": f"#/definitions/{kind}"})
+            return _compiled_check({**root, "$ref": f"#/definitions/{kind}"})
 
-        top = fastjsonschema.compile(schema)
+        top = _compiled_check(schema)
         per_cell = {value: compiled(kind) for value, kind in cell_kinds.items()}
         per_output = {value: compiled(kind) for value, kind in output_kinds.items()}
     except Exception:

@@ -1,0 +1,55 @@
+"""The user's cache folder: what modserver derives from installed files, kept between starts.
+
+Parsed YAML files (``packaged_yaml``) and compiled notebook checks (the contents plugin)
+are pure derivations of installed files that each start used to derive again. Entries
+are named by a digest of everything they derive from, so a changed source gets a new
+entry and an old one is simply never read again. A missing or unreadable entry reads as
+None and an entry that cannot be written is skipped: the caller derives the value as
+before. The folder (``$XDG_CACHE_HOME/modserver``, else ``~/.cache/modserver``) is made
+private to the user, as Python's own bytecode caches are the user's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import sys
+from pathlib import Path
+
+
+def cache_folder() -> Path:
+    """modserver's folder in the user's cache folder."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "modserver"
+
+
+def entry_path(kind: str, *key: str) -> Path:
+    """The entry of ``kind`` (a subfolder) for the derivation named by ``key``.
+
+    The Python version is always part of the key (marshal's format follows it).
+    """
+    digest = hashlib.sha256("\0".join((*key, sys.version)).encode()).hexdigest()[:40]
+    return cache_folder() / kind / f"{digest}.marshal"
+
+
+def read_entry(entry: Path) -> bytes | None:
+    """The entry's bytes, or None when it is missing or unreadable."""
+    try:
+        return entry.read_bytes()
+    except OSError:
+        return None
+
+
+def write_entry(entry: Path, data: bytes) -> None:
+    """Store an entry, whole or not at all; a failure (read-only or full home) is ignored."""
+    # Written aside, then renamed: a reader sees the whole entry or none. No fsync: an
+    # entry lost in a crash is derived again.
+    partial = entry.with_name(f"{entry.name}.{os.getpid()}.tmp")
+    try:
+        entry.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        partial.write_bytes(data)
+        os.replace(partial, entry)
+    except OSError:
+        with contextlib.suppress(OSError):
+            partial.unlink()
