@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import os
 import sys
+import threading
 from pathlib import Path
 
 
@@ -45,7 +46,7 @@ def write_entry(entry: Path, data: bytes) -> None:
     """Store an entry, whole or not at all; a failure (read-only or full home) is ignored."""
     # Written aside, then renamed: a reader sees the whole entry or none. No fsync: an
     # entry lost in a crash is derived again.
-    partial = entry.with_name(f"{entry.name}.{os.getpid()}.tmp")
+    partial = entry.with_name(f"{entry.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         entry.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         partial.write_bytes(data)
