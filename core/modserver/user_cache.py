@@ -34,8 +34,26 @@ def entry_path(kind: str, *key: str) -> Path:
     return cache_folder() / kind / f"{digest}.marshal"
 
 
+def private_folder(folder: Path) -> bool:
+    """True when ``folder`` and the cache folder above it belong to this user and nobody
+    else may write them: only then is what they hold trusted (it may be code the server
+    runs, as with ``__pycache__``)."""
+    uid = os.geteuid() if hasattr(os, "geteuid") else None
+    for path in (cache_folder(), folder):
+        try:
+            status = os.stat(path)
+        except OSError:
+            return False
+        if (uid is not None and status.st_uid != uid) or status.st_mode & 0o022:
+            return False
+    return True
+
+
 def read_entry(entry: Path) -> bytes | None:
-    """The entry's bytes, or None when it is missing or unreadable."""
+    """The entry's bytes, or None when it is missing or unreadable, or when its folder is
+    not private to this user (see ``private_folder``)."""
+    if not private_folder(entry.parent):
+        return None
     try:
         return entry.read_bytes()
     except OSError:

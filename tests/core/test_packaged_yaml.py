@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import marshal
 import os
 from pathlib import Path
 
@@ -66,3 +67,16 @@ def test_a_damaged_entry_is_parsed_again(tmp_path: Path) -> None:
     for entry in (cache_folder() / "parsed-yaml").iterdir():
         entry.write_bytes(b"\x00garbage")
     assert "/api/clock" in load_packaged_yaml(source)["paths"]
+
+
+def test_entries_in_a_folder_others_may_write_are_not_trusted(tmp_path: Path) -> None:
+    source = tmp_path / "openapi.yaml"
+    source.write_text(FRAGMENT)
+    load_packaged_yaml(source)
+    folder = cache_folder() / "parsed-yaml"
+    planted = marshal.dumps({"paths": {"/api/planted": {}}})
+    for entry in folder.iterdir():
+        entry.write_bytes(planted)
+    assert "/api/planted" in load_packaged_yaml(source)["paths"]  # a private folder is read
+    folder.chmod(0o777)
+    assert list(load_packaged_yaml(source)["paths"]) == ["/api/clock"]
