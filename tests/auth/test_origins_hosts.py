@@ -188,3 +188,11 @@ def test_websocket_authenticated_by_login_cookie_from_own_page(echo: RunningServ
             origin="https://evil.example",
         )
     assert info.value.response.status_code == 403
+
+
+def test_a_response_that_already_varies_gets_origin_added_to_its_vary():
+    from modserver_auth.cors import _add_vary_origin
+
+    start = {"type": "http.response.start", "status": 200, "headers": ((b"vary", b"Accept"),)}
+    _add_vary_origin(start)
+    assert start["headers"] == [(b"vary", b"Accept, Origin")]

@@ -60,9 +60,10 @@ class _OriginCORSMiddleware(CORSMiddleware):
 def _add_vary_origin(message: Message) -> None:
     """Add ``Origin`` to the response's ``Vary`` (the common case: no ``Vary`` yet)."""
     headers = message.get("headers", ())
-    if any(key.lower() == b"vary" for key, _ in headers):
-        message["headers"] = list(headers)
-        mutable = MutableHeaders(scope=message)
-        mutable["Vary"] = ", ".join([*mutable.getlist("Vary"), "Origin"])
-    else:
-        message["headers"] = [*headers, (b"vary", b"Origin")]
+    for key, _ in headers:
+        if key.lower() == b"vary":
+            message["headers"] = list(headers)
+            mutable = MutableHeaders(scope=message)
+            mutable["Vary"] = ", ".join([*mutable.getlist("Vary"), "Origin"])
+            return
+    message["headers"] = [*headers, (b"vary", b"Origin")]
