@@ -97,6 +97,10 @@ class AuthMiddleware:
             return
         redirecting = False
         adds_headers = bool(issue_xsrf and xsrf) or login_value is not None
+        if not adds_headers and not navigation:
+            # Nothing to add or redirect (most API calls): no wrapper around send.
+            await self.app(scope, receive, send)
+            return
 
         async def send_wrapper(message: Message) -> None:
             nonlocal redirecting
