@@ -3,7 +3,7 @@
 ``create_app`` is the embedding entry point; ``modserver run`` uses the same function.
 The request path, outermost first: activity/services middleware, the body limit, each
 plugin's middleware in dependency order, then the routes (core routes and every plugin's,
-under base_url).
+under base_url, found through a ``RouteIndex`` by their first path segment).
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ from modserver.plugins import (
 )
 from modserver.routing import (
     SERVICES_SCOPE_KEY,
+    RouteIndex,
     describe,
     group_by_path,
     is_guarded,
@@ -357,7 +358,7 @@ def _collect_routes(server: Modserver) -> list[BaseRoute]:
     _check_openapi(server, owners)
     if "GET /" not in owners:
         routes.append(landing_route(server.plugins))
-    return group_by_path(routes)
+    return [RouteIndex(group_by_path(routes))]
 
 
 def _check_openapi(server: Modserver, route_keys: Iterable[str]) -> None:

@@ -163,6 +163,14 @@ def test_cors_headers_on_allowed_cross_origin_request(cors: RunningServer):
     assert cors.client().get("hello").headers.get("access-control-allow-origin") is None
 
 
+def test_a_request_without_origin_gets_no_cors_headers_but_vary_origin(cors: RunningServer):
+    response = cors.client().get("hello")
+    assert response.status_code == 200
+    assert not [name for name in response.headers if name.startswith("access-control-")]
+    # A cache must not hand this answer to a cross-origin request, which gets CORS headers.
+    assert response.headers["vary"] == "Origin"
+
+
 def test_websocket_authenticated_by_login_cookie_from_own_page(echo: RunningServer):
     client = echo.client(token="")
     assert client.get("api/status", params={"token": TOKEN}).status_code == 200
@@ -180,3 +188,11 @@ def test_websocket_authenticated_by_login_cookie_from_own_page(echo: RunningServ
             origin="https://evil.example",
         )
     assert info.value.response.status_code == 403
+
+
+def test_a_response_that_already_varies_gets_origin_added_to_its_vary():
+    from modserver_auth.cors import _add_vary_origin
+
+    start = {"type": "http.response.start", "status": 200, "headers": ((b"vary", b"Accept"),)}
+    _add_vary_origin(start)
+    assert start["headers"] == [(b"vary", b"Accept, Origin")]

@@ -103,3 +103,46 @@ def test_sequential_use_after_concurrent_use(waiters: int) -> None:
         return out
 
     assert sorted(anyio.run(main)) == [*range(waiters), 100, 101, 102]
+
+
+def test_the_worker_thread_ends_when_idle_and_comes_back_for_the_next_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("modserver_contents.batch.IDLE_SECONDS", 0.05)
+    batch = ThreadBatch(name="test-idle-batch")
+
+    def workers() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if t.name == "test-idle-batch"]
+
+    async def first() -> int:
+        return await batch.run(lambda: 1)
+
+    assert anyio.run(first) == 1
+    for _ in range(500):  # the thread ends on its own; wait for it (at most ~5 s)
+        if not workers():
+            break
+        threading.Event().wait(0.01)
+    assert not workers()
+
+    async def again() -> int:
+        return await batch.run(lambda: 2)
+
+    assert anyio.run(again) == 2  # a new event loop, and a new thread
+
+
+def test_calls_from_two_event_loops_in_turn_each_get_their_results() -> None:
+    batch = ThreadBatch()
+
+    async def calls(base: int) -> list[int]:
+        out: list[int] = []
+
+        async def call(n: int) -> None:
+            out.append(await batch.run(lambda: base + n))
+
+        async with anyio.create_task_group() as group:
+            for n in range(5):
+                group.start_soon(call, n)
+        return sorted(out)
+
+    assert anyio.run(calls, 0) == [0, 1, 2, 3, 4]
+    assert anyio.run(calls, 10) == [10, 11, 12, 13, 14]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import httpx
 import nbformat
 import pytest
@@ -111,3 +113,23 @@ def test_folders_and_missing_files_are_404(client: httpx.Client, folder) -> None
     (disk / "d").mkdir()
     assert client.get(f"files/{api}/d").status_code == 404
     assert client.get(f"files/{api}/nope").status_code == 404
+
+
+def test_a_fifo_is_404_and_does_not_hang_the_reader(client: httpx.Client, folder) -> None:
+    api, disk = folder
+    os.mkfifo(disk / "pipe")
+    assert client.get(f"files/{api}/pipe").status_code == 404
+    (disk / "after.txt").write_text("still serving")
+    assert client.get(f"files/{api}/after.txt").text == "still serving"
+
+
+def test_a_file_in_nested_folders_is_served_with_its_etag(client: httpx.Client, folder) -> None:
+    api, disk = folder
+    (disk / "a" / "b").mkdir(parents=True)
+    (disk / "a" / "b" / "c.txt").write_bytes(b"deep")
+    response = client.get(f"files/{api}/a/b/c.txt")
+    assert response.content == b"deep"
+    again = client.get(
+        f"files/{api}/a/b/c.txt", headers={"If-None-Match": response.headers["ETag"]}
+    )
+    assert again.status_code == 304

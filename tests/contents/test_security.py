@@ -134,6 +134,9 @@ def test_a_symlink_inside_the_root_works(client: httpx.Client) -> None:
     response = client.get("api/contents/link-in.txt")
     assert response.status_code == 200
     assert response.json()["content"] == "fine"
+    download = client.get("files/link-in.txt")
+    assert download.status_code == 200
+    assert download.text == "fine"
 
 
 def test_links_out_of_the_root_are_not_listed(client: httpx.Client) -> None:

@@ -574,8 +574,14 @@ def test_the_served_api_document_describes_every_lab_route(app: Starlette) -> No
             for method in item
             if method != "parameters"
         }
-        # The core serves the routes of one path as one PathRoutes (for 405 + Allow).
-        routes = [r for item in app.router.routes for r in getattr(item, "routes", [item])]
+        # The core keeps its routes in one RouteIndex, and serves the routes of one path
+        # as one PathRoutes (for 405 + Allow).
+        routes = [
+            r
+            for index in app.router.routes
+            for item in getattr(index, "routes", [index])
+            for r in getattr(item, "routes", [item])
+        ]
         served = {
             (re.sub(r":path}", "}", route.path).rstrip("/"), method)
             for route in routes

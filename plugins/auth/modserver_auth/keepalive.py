@@ -9,7 +9,8 @@ left of a small body; for a large one we say ``Connection: close`` instead.
 
 from __future__ import annotations
 
-from starlette.datastructures import Headers, MutableHeaders
+from modserver.request_headers import header
+from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 #: Bodies up to this size are read and dropped; larger ones close the connection.
@@ -26,14 +27,13 @@ class UnreadBodyMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
-        length = headers.get("content-length")
-        chunked = "chunked" in headers.get("transfer-encoding", "").lower()
+        length = header(scope, b"content-length")
+        chunked = "chunked" in (header(scope, b"transfer-encoding") or "").lower()
         if not chunked and (length is None or length == "0"):
             await self.app(scope, receive, send)
             return
         # A client waiting for "100 Continue" has not sent its body: do not ask for it.
-        waiting = headers.get("expect", "").lower() == "100-continue"
+        waiting = (header(scope, b"expect") or "").lower() == "100-continue"
         small = (
             not chunked
             and not waiting

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from urllib.parse import parse_qsl, urlencode
 
+from modserver.request_headers import header
 from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -52,7 +53,7 @@ class AuthMiddleware:
             return
         scope[PREFIX_SCOPE_KEY] = scope.get("root_path", "").rstrip("/") + self.runtime.base_url
         conn = HTTPConnection(scope)
-        host = conn.headers.get("host")
+        host = header(scope, b"host")
         if host is not None and host in self._allowed_hosts:
             pass
         elif not self.policy.host_allowed(host):
@@ -66,7 +67,7 @@ class AuthMiddleware:
             return
         elif host is not None and len(self._allowed_hosts) < _HOST_CACHE_SIZE:
             self._allowed_hosts.add(host)
-        origin = conn.headers.get("origin")
+        origin = header(scope, b"origin")
         cross_origin = origin is not None and not same_origin(origin, host)
         if cross_origin and not self.policy.origin_allowed(origin or ""):
             await _refuse(
@@ -96,6 +97,10 @@ class AuthMiddleware:
             return
         redirecting = False
         adds_headers = bool(issue_xsrf and xsrf) or login_value is not None
+        if not adds_headers and not navigation:
+            # Nothing to add or redirect (most API calls): no wrapper around send.
+            await self.app(scope, receive, send)
+            return
 
         async def send_wrapper(message: Message) -> None:
             nonlocal redirecting
@@ -157,10 +162,10 @@ class AuthMiddleware:
 
 def _is_navigation(conn: HTTPConnection) -> bool:
     """A browser loading a page (not a script's fetch): only those get redirects."""
-    mode = conn.headers.get("sec-fetch-mode")
+    mode = header(conn.scope, b"sec-fetch-mode")
     if mode is not None:
         return mode == "navigate"
-    return "text/html" in conn.headers.get("accept", "")
+    return "text/html" in (header(conn.scope, b"accept") or "")
 
 
 def _redirect_start(location: str) -> Message:

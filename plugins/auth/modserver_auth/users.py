@@ -30,6 +30,8 @@ class UserDirectory:
     settings: AuthSettings
     token: str | None
     _overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Built users by name: asked on every request, they change only through ``update``.
+    _built: dict[str, User] = field(default_factory=dict)
 
     @property
     def has_passwords(self) -> bool:
@@ -73,17 +75,26 @@ class UserDirectory:
         return None
 
     def user(self, username: str) -> User | None:
-        """The current ``User`` named ``username``, or None if there is no such user now."""
-        if username == OWNER:
-            return self._build(OWNER, "owner", None)
-        entry = self.settings.users.get(username)
-        if entry is None:
-            return None
-        return self._build(username, entry.role, entry)
+        """The current ``User`` named ``username``, or None if there is no such user now.
+
+        A copy of the built user: a caller changing it changes no other request's user.
+        """
+        built = self._built.get(username)
+        if built is None:
+            if username == OWNER:
+                built = self._build(OWNER, "owner", None)
+            else:
+                entry = self.settings.users.get(username)
+                if entry is None:
+                    return None
+                built = self._build(username, entry.role, entry)
+            self._built[username] = built
+        return built.model_copy()
 
     def update(self, username: str, changes: dict[str, Any]) -> User | None:
         """Apply display changes (already validated) to ``username``; return the new user."""
         self._overrides.setdefault(username, {}).update(changes)
+        self._built.pop(username, None)
         return self.user(username)
 
     def _build(self, username: str, role: str, entry: UserEntry | None) -> User:

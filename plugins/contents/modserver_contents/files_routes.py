@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 from modserver.api.contents import ContentsError
 from modserver.errors import http_error
+from modserver.request_headers import header
 from modserver.routing import route
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
@@ -51,11 +52,11 @@ def entity_tag(info: os.stat_result) -> str:
 
 def _not_modified(request: Request, info: os.stat_result, etag: str) -> bool:
     """True when the client's copy is current (If-None-Match wins over If-Modified-Since)."""
-    match = request.headers.get("if-none-match")
+    match = header(request.scope, b"if-none-match")
     if match is not None:
         tags = {tag.strip().removeprefix("W/") for tag in match.split(",")}
         return "*" in tags or etag in tags
-    since = request.headers.get("if-modified-since")
+    since = header(request.scope, b"if-modified-since")
     if not since:
         return False
     try:
@@ -96,7 +97,7 @@ def files_routes(service: Callable[[], LocalContents]) -> list[BaseRoute]:
             headers["Content-Disposition"] = f"attachment; filename*=utf-8''{quote(name)}"
         if _not_modified(request, info, etag):
             return Response(status_code=304, headers=headers)
-        if data is None or "range" in request.headers:
+        if data is None or header(request.scope, b"range") is not None:
             return FileResponse(disk_path, stat_result=info, headers=headers)
         headers["Content-Length"] = str(len(data))
         body = b"" if request.method == "HEAD" else data

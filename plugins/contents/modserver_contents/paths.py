@@ -77,28 +77,39 @@ class Resolver:
         Symlinks are resolved for the check, so a link inside the root that points out of
         it is refused; paths that do not exist yet resolve through their existing parent.
         """
+        return self.resolve_with_stat(path)[:2]
+
+    def resolve_with_stat(self, path: str) -> tuple[str, str, os.stat_result | None]:
+        """As ``resolve``, plus the file's ``stat`` when the check found it for free.
+
+        The check ``lstat``s each part of the path; when none is a link, the last one's
+        result is the file's ``stat``, which spares a reader a system call. None when the
+        path is the root, is missing, or goes through a link.
+        """
         api_path = normalize(path)
         disk_path = self.join(api_path)
-        if (
-            api_path
-            and self._through_symlink(api_path)
-            and not within(os.path.realpath(disk_path), self.root)
-        ):
+        if not api_path:
+            return api_path, disk_path, None
+        linked, info = self._through_symlink(api_path)
+        if linked and not within(os.path.realpath(disk_path), self.root):
             raise ContentsError(403, f"Permission denied: {api_path!r} leads outside the root")
-        return api_path, disk_path
+        return api_path, disk_path, info
 
-    def _through_symlink(self, api_path: str) -> bool:
-        """True if an existing part of the path (below the root) is a symbolic link.
+    def _through_symlink(self, api_path: str) -> tuple[bool, os.stat_result | None]:
+        """Whether an existing part of the path (below the root) is a symbolic link, and
+        the last part's ``lstat`` if every part exists and none is a link.
 
         With no ``..`` and no link, a path cannot leave the root; checking only the parts
         below the root is cheaper than resolving the whole path from ``/`` every request.
         """
         current = self.root
+        info = None
         for part in api_path.split("/"):
             current = os.path.join(current, part)
             try:
-                if stat.S_ISLNK(os.lstat(current).st_mode):
-                    return True
+                info = os.lstat(current)
             except OSError:
-                return False  # missing: nothing further down exists to follow
-        return False
+                return False, None  # missing: nothing further down exists to follow
+            if stat.S_ISLNK(info.st_mode):
+                return True, None
+        return False, info

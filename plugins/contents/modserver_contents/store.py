@@ -48,6 +48,31 @@ def _hash(data: bytes) -> dict[str, str]:
     return {"hash": hashlib.sha256(data).hexdigest(), "hash_algorithm": "sha256"}
 
 
+_READ_FLAGS = os.O_RDONLY | sum(
+    getattr(os, flag, 0) for flag in ("O_NONBLOCK", "O_CLOEXEC", "O_BINARY")
+)
+
+
+def _read_small(disk_path: str, size: int) -> bytes:
+    """The bytes of a regular file of about ``size`` bytes: open, one read, close.
+
+    Three system calls where ``open().read()`` makes seven; each is a moment the worker
+    thread gives up the GIL and must win it back from the event loop. Non-blocking, so a
+    file swapped for a FIFO since its ``stat`` cannot hang the thread.
+    """
+    fd = os.open(disk_path, _READ_FLAGS)
+    try:
+        data = os.read(fd, size + 1)
+        if len(data) <= size:
+            return data  # all of it: a short read of a regular file is its end
+        parts = [data]  # it grew since the stat: read on to the end
+        while chunk := os.read(fd, 64 * 1024):
+            parts.append(chunk)
+        return b"".join(parts)
+    finally:
+        os.close(fd)
+
+
 def _read(disk_path: str) -> bytes:
     # Unbuffered: one read to the end, no buffer object, no isatty() probe.
     with open(disk_path, "rb", buffering=0) as handle:
@@ -549,9 +574,11 @@ class FileStore:
         The bytes are read here, in the same worker-thread call, when the file is no larger
         than ``read_limit``; bigger files are left for a streaming response (bytes None).
         """
-        api_path, disk_path = self._visible(path)
+        api_path, disk_path, info = self.resolver.resolve_with_stat(path)
+        if self._refuse_hidden(api_path):
+            raise _missing(api_path)
         try:
-            info = os.stat(disk_path)
+            info = info or os.stat(disk_path)
         except OSError:
             raise _missing(api_path) from None
         if not stat.S_ISREG(info.st_mode):
@@ -559,7 +586,9 @@ class FileStore:
         data = None
         if info.st_size <= read_limit:
             try:
-                data = _read(disk_path)
+                data = _read_small(disk_path, info.st_size)
             except PermissionError:
                 raise ContentsError(403, f"Permission denied: {api_path!r}") from None
+            except FileNotFoundError:
+                raise _missing(api_path) from None
         return api_path, disk_path, info, data
