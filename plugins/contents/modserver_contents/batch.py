@@ -1,98 +1,103 @@
-"""Short blocking reads, run on one worker thread of their own, many per wake-up.
+"""Short blocking calls, many per worker-thread hop.
 
-A thread hop is the dearest part of serving a small file. ``anyio.to_thread.run_sync``
-spends ~70 µs of CPU per call on its bookkeeping (capacity limiter, cancel scope, a
-worker picked from a pool) before the two context switches themselves; measured against
-a plain queue and ``call_soon_threadsafe``, about twice that. ``ThreadBatch`` keeps one
-thread that takes every call queued so far, runs them in turn, and wakes the event loop
-once for all of them: with one request at a time that is one hop per call, with many
-concurrent requests one hop serves every call that came in while the previous ran.
+A thread hop is the dearest part of serving a small file: on a busy server each one
+wakes a worker thread that then fights the event loop for the GIL, which costs several
+times the disk work itself. ``ThreadBatch.run`` queues the call instead; one caller at a
+time (the leader) takes everything queued so far to a worker thread in one hop and wakes
+the others when it is done. With one request at a time that is exactly one hop per call,
+as before; with many concurrent requests, one hop serves all the calls that came in while
+the previous hop ran.
 
-Only for calls that are short, never block for long (a ``stat`` and a small read) and
-have no effect but their result: a caller cancelled while it waits returns at once and
-its call's result, if it still runs, is dropped. The thread ends after ``IDLE_SECONDS``
-without work and starts again on the next call, so a batch needs no closing. The event
-loop is asyncio's (hypercorn serves on asyncio, as the kernels' ``zmq.asyncio`` needs).
+Only for calls that are short and never block for long (a ``stat`` and a small read): a
+call waits for the others in its batch. The leader's hop completes even if the leader is
+cancelled (anyio does not abandon a worker thread), so no queued call is left behind.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import queue
-import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
+
+import anyio
 
 T = TypeVar("T")
 
-#: A worker thread with nothing to do for this long ends (a new one starts when needed).
-IDLE_SECONDS = 10.0
 
-_Job = tuple[Callable[[], Any], asyncio.AbstractEventLoop, "asyncio.Future[Any]"]
+class _Job(Generic[T]):
+    __slots__ = ("call", "done", "error", "lead", "result", "wake")
+
+    def __init__(self, call: Callable[[], T]) -> None:
+        self.call = call
+        self.wake: anyio.Event | None = None  # only callers that wait need one
+        self.done = False  # ran (result or error is set)
+        self.lead = False  # asked to take the next batch to a worker thread
+        self.result: T | None = None
+        self.error: BaseException | None = None
+
+    def outcome(self) -> T:
+        if self.error is not None:
+            raise self.error
+        return self.result  # type: ignore[return-value]
+
+
+def _run_all(batch: list[_Job[Any]]) -> None:
+    for job in batch:
+        try:
+            job.result = job.call()
+        except Exception as exc:
+            job.error = exc
+        job.done = True
 
 
 class ThreadBatch:
-    """Runs short blocking calls on a worker thread of its own (see the module doc)."""
+    """Runs short blocking calls in a worker thread, many per hop (see the module doc)."""
 
-    def __init__(self, name: str = "modserver-batch") -> None:
-        self._name = name
-        self._queue: queue.SimpleQueue[_Job] = queue.SimpleQueue()
-        # Guards starting and ending the thread, so a call queued while the thread
-        # decides to end is never left without one.
-        self._lock = threading.Lock()
-        self._running = False
+    def __init__(self) -> None:
+        self._queue: list[_Job[Any]] = []
+        self._busy = False  # a leader is running a batch (or has been asked to)
 
     async def run(self, call: Callable[[], T]) -> T:
-        """``call()`` on the worker thread, together with the calls queued meanwhile."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[T] = loop.create_future()
-        with self._lock:
-            self._queue.put((call, loop, future))
-            if not self._running:
-                self._running = True
-                threading.Thread(target=self._work, name=self._name, daemon=True).start()
-        return await future
-
-    def _work(self) -> None:
-        while True:
+        """``call()`` in a worker thread, batched with the calls queued meanwhile."""
+        job: _Job[T] = _Job(call)
+        self._queue.append(job)
+        if self._busy:
+            job.wake = anyio.Event()
             try:
-                first = self._queue.get(timeout=IDLE_SECONDS)
-            except queue.Empty:
-                with self._lock:
-                    if self._queue.empty():
-                        self._running = False
-                        return
-                continue
-            jobs = [first]
-            while True:  # everything queued so far goes in this hop
-                try:
-                    jobs.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            _run_and_deliver(jobs)
-
-
-def _run_and_deliver(jobs: list[_Job]) -> None:
-    """Run each call, then hand the outcomes to each event loop in one wake-up."""
-    outcomes: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any, bool]]] = {}
-    for call, loop, future in jobs:
+                await job.wake.wait()
+            except BaseException:
+                self._abandon(job)
+                raise
+            if job.done:
+                return job.outcome()
+        self._busy = True
+        batch, self._queue = self._queue, []
         try:
-            outcome, failed = call(), False
-        except BaseException as exc:  # the caller's to handle, as if it ran there
-            outcome, failed = exc, True
-        outcomes.setdefault(loop, []).append((future, outcome, failed))
-    for loop, results in outcomes.items():
-        # A loop that has closed (RuntimeError) has nobody waiting for its results.
-        with contextlib.suppress(RuntimeError):
-            loop.call_soon_threadsafe(_deliver, results)
+            await anyio.to_thread.run_sync(_run_all, batch)
+        finally:
+            for other in batch:
+                if not other.done:  # only if the hop itself failed
+                    other.error = RuntimeError("the worker thread did not run this call")
+                    other.done = True
+                if other.wake is not None:
+                    other.wake.set()
+            self._hand_over()
+        return job.outcome()
 
+    def _abandon(self, job: _Job[Any]) -> None:
+        """A waiting caller was cancelled: drop its call, or pass on its turn to lead."""
+        if job.done:
+            return  # it ran in a batch; nobody needs its result
+        if job in self._queue:
+            self._queue.remove(job)
+        if job.lead:
+            self._hand_over()
 
-def _deliver(results: list[tuple[asyncio.Future[Any], Any, bool]]) -> None:
-    for future, outcome, failed in results:
-        if future.done():
-            continue  # the caller was cancelled
-        if failed:
-            future.set_exception(outcome)
+    def _hand_over(self) -> None:
+        """Ask the first queued caller to lead the next batch, or stand down."""
+        if self._queue:
+            nxt = self._queue[0]  # queued while busy, so it waits on its event
+            nxt.lead = True
+            if nxt.wake is not None:
+                nxt.wake.set()
         else:
-            future.set_result(outcome)
+            self._busy = False
