@@ -275,15 +275,20 @@ class PathRoutes(BaseRoute):
 
     def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
         """The URL of the named route among this path's routes."""
-        for item in self.routes:
-            try:
-                return item.url_path_for(name, **path_params)
-            except NoMatchFound:
-                continue
-        raise NoMatchFound(name, path_params)
+        return url_path_among(self.routes, name, path_params)
 
     def __repr__(self) -> str:
         return f"PathRoutes(path={self.path!r}, methods={self.methods!r})"
+
+
+def url_path_among(routes: Sequence[BaseRoute], name: str, path_params: dict[str, Any]) -> URLPath:
+    """The URL of the first of ``routes`` that knows the route ``name``."""
+    for item in routes:
+        try:
+            return item.url_path_for(name, **path_params)
+        except NoMatchFound:
+            continue
+    raise NoMatchFound(name, path_params)
 
 
 def group_by_path(routes: Sequence[BaseRoute]) -> list[BaseRoute]:
@@ -358,12 +363,7 @@ class RouteIndex(BaseRoute):
 
     def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
         """The URL of the named route, as Starlette's router finds it."""
-        for item in self.routes:
-            try:
-                return item.url_path_for(name, **path_params)
-            except NoMatchFound:
-                continue
-        raise NoMatchFound(name, path_params)
+        return url_path_among(self.routes, name, path_params)
 
     def __repr__(self) -> str:
         return f"RouteIndex({len(self.routes)} routes)"
