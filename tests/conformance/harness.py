@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import httpx
 import schemathesis
 from modserver.plugins import discover, load
 from schemathesis.specs.openapi.checks import content_type_conformance
@@ -41,9 +40,7 @@ def path_pattern(template: str) -> str:
 
 def remove_leftovers(server: RunningServer) -> None:
     """Delete every session, kernel and terminal a generated request created (they cost)."""
-    with httpx.Client(
-        base_url=server.url, headers={"Authorization": f"token {server.token}"}, timeout=30
-    ) as client:
+    with server.client() as client:
         sessions = client.get("api/sessions")
         for session in sessions.json() if sessions.status_code == 200 else []:
             client.delete(f"api/sessions/{session['id']}")
