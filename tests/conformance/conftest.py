@@ -9,11 +9,16 @@ import yaml
 
 from tests.conformance.harness import working_plugins
 from tests.conftest import RunningServer, start_server
+from tests.kernels.conftest import install_tiny_kernelspec
 
 
 @pytest.fixture(scope="package")
 def conformance_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    """modserver with every working plugin, serving a scratch folder."""
+    """modserver with every working plugin, serving a scratch folder.
+
+    Kernels start from the "tiny" kernelspec by default: what is checked is the API's
+    answers, which are the same for any kernel, and an ipykernel start costs ~1.5 CPU-s.
+    """
     scratch = tmp_path_factory.mktemp("conformance")
     root = scratch / "root"
     root.mkdir()
@@ -21,9 +26,12 @@ def conformance_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run
         root,
         "--set",
         f"config.config_dir={scratch / 'serverconfig'}",
+        "--set",
+        "kernels.default_kernel_name=tiny",
         "--log-level",
         "warning",
         plugins=",".join(working_plugins()),
+        env=install_tiny_kernelspec(scratch / "data"),
     )
     yield server
     server.stop()
