@@ -1,12 +1,13 @@
 """One real modserver with every plugin for the security tests, plus a folder outside it.
 
-The server is shared by the whole package (a start with every plugin costs seconds):
+The server is shared by the whole package (a start with every plugin costs ~1 CPU-s):
 tests work in their own folders (``folder``) and names. After each test that uses it,
 the part of its log written meanwhile must hold no server traceback, so a traceback is
 reported at the test that caused it, whichever module that is.
 
 ``outside`` is a sibling of the root: tests plant symlinks into it and check that no
-request ever wrote there. The tiny kernelspec keeps kernel starts cheap.
+request ever wrote there. The tiny kernelspec, the default kernel, keeps kernel starts
+cheap (the fuzzing starts one for each body the kernels or sessions API accepts).
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         "contents.delete_to_trash=false",
         "--set",
         f"config.config_dir={config}",
+        "--set",
+        "kernels.default_kernel_name=tiny",
         env=install_tiny_kernelspec(base / "data"),
     )
     site = Site(server, outside, config)
