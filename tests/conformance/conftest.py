@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import requests
 import yaml
 
-from tests.conformance.harness import working_plugins
+from tests.conformance.harness import generated_requests_session, working_plugins
 from tests.conftest import RunningServer, start_server
 from tests.kernels.conftest import install_tiny_kernelspec
 
@@ -44,3 +45,10 @@ def served_spec(conformance_server: RunningServer) -> dict:
         response = client.get("api/spec.yaml")
     response.raise_for_status()
     return yaml.safe_load(response.text)
+
+
+@pytest.fixture(scope="package")
+def generated_requests() -> Iterator[requests.Session]:
+    """The HTTP session that sends the generated requests (see the harness)."""
+    with generated_requests_session() as session:
+        yield session

@@ -7,9 +7,11 @@ import re
 from pathlib import Path
 from typing import Any
 
+import requests
 import schemathesis
 from modserver.plugins import discover, load
 from schemathesis.specs.openapi.checks import content_type_conformance
+from schemathesis.transport.requests import ManagedCookiesSession
 
 from tests.conformance.known_deviations import BODILESS_STATUSES
 from tests.conftest import RunningServer
@@ -50,6 +52,20 @@ def remove_leftovers(server: RunningServer) -> None:
         terminals = client.get("api/terminals")
         for terminal in terminals.json() if terminals.status_code == 200 else []:
             client.delete(f"api/terminals/{terminal['name']}")
+
+
+def generated_requests_session() -> requests.Session:
+    """The HTTP session that sends a run's generated requests, one after another.
+
+    Its connection stays open between requests (schemathesis would otherwise open one
+    per request, and look proxies and netrc up in the environment each time). Requests
+    stay as schemathesis sends them: no default headers, no cookies kept from one
+    generated request to the next, redirects followed only on the same host.
+    """
+    session = ManagedCookiesSession()
+    session.headers.clear()
+    session.trust_env = False
+    return session
 
 
 def jupyter_server_api_yaml() -> Path:
