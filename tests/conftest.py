@@ -33,8 +33,9 @@ import pytest
 
 TOKEN = "test-token-0123456789abcdef"
 URL_LINE = re.compile(r"modserver is listening on (http://\S+)")
-#: One TLS context for every test client. The servers under test speak plain HTTP, but
-#: httpx builds a context (loading the CA bundle, ~25 ms of CPU) for each new client.
+#: One TLS context for every test client of a real server. The servers under test speak
+#: plain HTTP, but httpx builds a context (loading the CA bundle, ~25 ms of CPU) for each
+#: new client that has no transport of its own.
 TLS = ssl.create_default_context()
 
 
