@@ -15,6 +15,7 @@ import os
 import re
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -32,6 +33,10 @@ import pytest
 
 TOKEN = "test-token-0123456789abcdef"
 URL_LINE = re.compile(r"modserver is listening on (http://\S+)")
+#: One TLS context for every test client of a real server. The servers under test speak
+#: plain HTTP, but httpx builds a context (loading the CA bundle, ~25 ms of CPU) for each
+#: new client that has no transport of its own.
+TLS = ssl.create_default_context()
 
 
 @dataclass
@@ -50,6 +55,7 @@ class RunningServer:
         use = self.token if token is None else token
         if use:
             headers.setdefault("Authorization", f"token {use}")
+        kwargs.setdefault("verify", TLS)
         return httpx.Client(base_url=self.url, headers=headers, timeout=30, **kwargs)
 
     def ws_url(self, path: str) -> str:
@@ -234,6 +240,7 @@ class InProcessServer(RunningServer):
         if use:
             headers.setdefault("Authorization", f"token {use}")
         transport = _PortalTransport(self._portal, self.app)
+        kwargs.setdefault("verify", TLS)
         return httpx.Client(
             base_url=self.url, headers=headers, timeout=30, transport=transport, **kwargs
         )

@@ -5,15 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import requests
 import yaml
 
-from tests.conformance.harness import working_plugins
+from tests.conformance.harness import generated_requests_session, working_plugins
 from tests.conftest import RunningServer, start_server
+from tests.kernels.conftest import install_tiny_kernelspec
 
 
 @pytest.fixture(scope="package")
 def conformance_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    """modserver with every working plugin, serving a scratch folder."""
+    """modserver with every working plugin, serving a scratch folder.
+
+    Kernels start from the "tiny" kernelspec by default: what is checked is the API's
+    answers, which are the same for any kernel, and an ipykernel start costs ~1.5 CPU-s.
+    """
     scratch = tmp_path_factory.mktemp("conformance")
     root = scratch / "root"
     root.mkdir()
@@ -21,9 +27,12 @@ def conformance_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run
         root,
         "--set",
         f"config.config_dir={scratch / 'serverconfig'}",
+        "--set",
+        "kernels.default_kernel_name=tiny",
         "--log-level",
         "warning",
         plugins=",".join(working_plugins()),
+        env=install_tiny_kernelspec(scratch / "data"),
     )
     yield server
     server.stop()
@@ -36,3 +45,10 @@ def served_spec(conformance_server: RunningServer) -> dict:
         response = client.get("api/spec.yaml")
     response.raise_for_status()
     return yaml.safe_load(response.text)
+
+
+@pytest.fixture(scope="package")
+def generated_requests() -> Iterator[requests.Session]:
+    """The HTTP session that sends the generated requests (see the harness)."""
+    with generated_requests_session() as session:
+        yield session

@@ -7,10 +7,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-import httpx
+import requests
 import schemathesis
 from modserver.plugins import discover, load
 from schemathesis.specs.openapi.checks import content_type_conformance
+from schemathesis.transport.requests import ManagedCookiesSession
 
 from tests.conformance.known_deviations import BODILESS_STATUSES
 from tests.conftest import RunningServer
@@ -41,9 +42,7 @@ def path_pattern(template: str) -> str:
 
 def remove_leftovers(server: RunningServer) -> None:
     """Delete every session, kernel and terminal a generated request created (they cost)."""
-    with httpx.Client(
-        base_url=server.url, headers={"Authorization": f"token {server.token}"}, timeout=30
-    ) as client:
+    with server.client() as client:
         sessions = client.get("api/sessions")
         for session in sessions.json() if sessions.status_code == 200 else []:
             client.delete(f"api/sessions/{session['id']}")
@@ -53,6 +52,20 @@ def remove_leftovers(server: RunningServer) -> None:
         terminals = client.get("api/terminals")
         for terminal in terminals.json() if terminals.status_code == 200 else []:
             client.delete(f"api/terminals/{terminal['name']}")
+
+
+def generated_requests_session() -> requests.Session:
+    """The HTTP session that sends a run's generated requests, one after another.
+
+    Its connection stays open between requests (schemathesis would otherwise open one
+    per request, and look proxies and netrc up in the environment each time). Requests
+    stay as schemathesis sends them: no default headers, no cookies kept from one
+    generated request to the next, redirects followed only on the same host.
+    """
+    session = ManagedCookiesSession()
+    session.headers.clear()
+    session.trust_env = False
+    return session
 
 
 def jupyter_server_api_yaml() -> Path:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import requests
 import schemathesis
 import yaml
 from hypothesis import HealthCheck, settings
@@ -79,9 +80,10 @@ def served_part(*, kernel_starting: bool, read_only: bool = False) -> dict[str, 
     return spec
 
 
-def call(case: schemathesis.Case, server: RunningServer) -> None:
+def call(case: schemathesis.Case, server: RunningServer, session: requests.Session) -> None:
     case.call_and_validate(
         base_url=server.url.rstrip("/"),
+        session=session,
         headers={"Authorization": f"token {server.token}"},
         checks=CHECKS,
         timeout=60,
@@ -106,9 +108,11 @@ heavy = schemathesis.openapi.from_dict(HEAVY_SPEC)
     suppress_health_check=list(HealthCheck),
 )
 def test_jupyter_server_read_operations_answer_as_documented(
-    case: schemathesis.Case, conformance_server: RunningServer
+    case: schemathesis.Case,
+    conformance_server: RunningServer,
+    generated_requests: requests.Session,
 ) -> None:
-    call(case, conformance_server)
+    call(case, conformance_server, generated_requests)
 
 
 @writes.parametrize()
@@ -120,9 +124,11 @@ def test_jupyter_server_read_operations_answer_as_documented(
     suppress_health_check=list(HealthCheck),
 )
 def test_jupyter_server_write_operations_answer_as_documented(
-    case: schemathesis.Case, conformance_server: RunningServer
+    case: schemathesis.Case,
+    conformance_server: RunningServer,
+    generated_requests: requests.Session,
 ) -> None:
-    call(case, conformance_server)
+    call(case, conformance_server, generated_requests)
 
 
 if HEAVY_SPEC["paths"]:  # only once the kernels plugin is real
@@ -137,10 +143,12 @@ if HEAVY_SPEC["paths"]:  # only once the kernels plugin is real
         suppress_health_check=list(HealthCheck),
     )
     def test_kernel_starting_operations_answer_as_documented(
-        case: schemathesis.Case, conformance_server: RunningServer
+        case: schemathesis.Case,
+        conformance_server: RunningServer,
+        generated_requests: requests.Session,
     ) -> None:
         try:
-            call(case, conformance_server)
+            call(case, conformance_server, generated_requests)
         finally:
             remove_leftovers(conformance_server)
 

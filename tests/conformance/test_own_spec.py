@@ -12,6 +12,7 @@ import copy
 from typing import Any
 
 import pytest
+import requests
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -53,7 +54,13 @@ CHECKS = [
 ]
 
 
-def run_operation(operation: Any, server: RunningServer, examples: int, cleanup: bool) -> None:
+def run_operation(
+    operation: Any,
+    server: RunningServer,
+    examples: int,
+    cleanup: bool,
+    session: requests.Session,
+) -> None:
     """Run ``examples`` generated requests (valid and invalid) of one operation."""
     cases = st.one_of(
         operation.as_strategy(schemathesis.GenerationMode.POSITIVE),
@@ -72,6 +79,7 @@ def run_operation(operation: Any, server: RunningServer, examples: int, cleanup:
         try:
             case.call_and_validate(
                 base_url=server.url.rstrip("/"),
+                session=session,
                 headers={"Authorization": f"token {server.token}"},
                 checks=CHECKS,
                 timeout=60,
@@ -100,7 +108,9 @@ def without_security(spec: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.mark.slow
 def test_every_operation_of_our_spec_answers_as_documented(
-    conformance_server: RunningServer, served_spec: dict[str, Any]
+    conformance_server: RunningServer,
+    served_spec: dict[str, Any],
+    generated_requests: requests.Session,
 ) -> None:
     schema = schemathesis.openapi.from_dict(without_security(served_spec))
     failures: list[str] = []
@@ -118,7 +128,7 @@ def test_every_operation_of_our_spec_answers_as_documented(
         else:
             examples = EXAMPLES
         try:
-            run_operation(operation, conformance_server, examples, cleanup=heavy)
+            run_operation(operation, conformance_server, examples, heavy, generated_requests)
         except Exception as exc:  # collect every operation's failure, then report all
             failures.append(f"{operation.label}:\n{exc}")
         ran += 1

@@ -52,7 +52,7 @@ def client(server: RunningServer) -> Iterator[httpx.Client]:
 
 def raw_get(server: RunningServer, raw_path: str) -> httpx.Response:
     """GET with the path sent exactly as written (httpx would normalise ``..``)."""
-    with httpx.Client(headers={"Authorization": f"token {server.token}"}) as http:
+    with server.client() as http:
         request = http.build_request("GET", server.url)
         request.url = request.url.copy_with(raw_path=raw_path.encode())
         return http.send(request)

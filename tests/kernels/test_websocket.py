@@ -303,7 +303,7 @@ def test_slow_client_is_dropped_without_slowing_the_others(
     from tests.kernels.conftest import start_kernels_server
 
     server = start_kernels_server(
-        tmp_path_factory, "--set", "kernels.ws_queue_bytes=4000000", name="slow"
+        tmp_path_factory, "--set", "kernels.ws_queue_bytes=1000000", name="slow"
     )
     try:
         with server.client() as client:
@@ -311,19 +311,19 @@ def test_slow_client_is_dropped_without_slowing_the_others(
         stalled = open_stalled_socket(server, kernel)
         fast = KernelSocket.open(server, kernel, "v1")
         wait_for(lambda: kernel_model(server, kernel)["connections"] == 2)
-        # 40 MB of display_data, paced so a reading client keeps up even on a busy
+        # 12 MB of display_data, paced so a reading client keeps up even on a busy
         # machine (tests run in parallel): far more than the stalled client's socket
-        # buffers plus a 4 MB queue hold.
+        # buffers (the server's send buffer grows to 4 MB at most) plus a 1 MB queue hold.
         code = (
             "import time\n"
             "from IPython.display import display\n"
-            "for i in range(200):\n"
+            "for i in range(60):\n"
             "    display({'text/plain': str(i) + 'x' * 200_000}, raw=True)\n"
             "    time.sleep(0.02)"
         )
         messages = fast.run(code, timeout=120)
         shown = [m for m in messages if m["header"]["msg_type"] == "display_data"]
-        assert len(shown) == 200
+        assert len(shown) == 60
         # The server dropped the stalled client, and the reading one keeps working.
         wait_for(lambda: kernel_model(server, kernel)["connections"] == 1)
         assert "execute_reply" in types(fast.run("1"))

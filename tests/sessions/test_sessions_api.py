@@ -11,15 +11,27 @@ import httpx
 import pytest
 
 from tests.conftest import RunningServer, serve_in_process
+from tests.kernels.conftest import install_tiny_kernelspec
 from tests.workflow.kernel_ws import run
 
 
 @pytest.fixture(scope="module")
 def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    """One server for the tests below that need no files: starting one per test is slow."""
-    root = tmp_path_factory.mktemp("sessions") / "root"
+    """One server for the tests below that need no files: starting one per test is slow.
+
+    Its kernels are "tiny" ones (an ipykernel start costs ~1.5 CPU-s): these tests run no
+    code; those that do run an app of their own with the default kernel.
+    """
+    base = tmp_path_factory.mktemp("sessions")
+    root = base / "root"
     root.mkdir()
-    server = serve_in_process(root, plugins="sessions")
+    server = serve_in_process(
+        root,
+        "--set",
+        "kernels.default_kernel_name=tiny",
+        plugins="sessions",
+        env=install_tiny_kernelspec(base / "data"),
+    )
     yield server
     server.stop()
 
@@ -173,7 +185,7 @@ def test_patch_with_a_kernel_name_starts_a_new_kernel_and_shuts_the_old_one(
     with server.client() as client:
         model = new_session(client, "k.ipynb")
         old = model["kernel"]["id"]
-        response = client.patch(f"api/sessions/{model['id']}", json={"kernel": {"name": "python3"}})
+        response = client.patch(f"api/sessions/{model['id']}", json={"kernel": {"name": "tiny"}})
         assert response.status_code == 200
         new = response.json()["kernel"]["id"]
         assert new != old
