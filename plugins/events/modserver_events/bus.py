@@ -5,8 +5,9 @@ logging handler of ours hands every record to the subscribers (the WebSockets of
 ``subscriber``, or listeners of other plugins), synchronously and without waiting on any
 of them. jupyter_events' own listener API is not used: it starts a fire-and-forget
 asyncio task per event and listener. jupyter_events imports jsonschema, which takes
-~0.2 s (under ``late_import``, which defers its IRI grammar): the logger is made on first need (``prepare``, run as the plugin's warm-up after
-startup), and the plugin's own trusted schemas wait for it (``trusted_schemas``).
+~0.2 s (under ``late_import``, which defers its IRI grammar): the logger is made on first
+need (``prepare``, run as the plugin's warm-up after startup), and the plugin's own
+trusted schemas wait for it (``trusted_schemas``).
 """
 
 from __future__ import annotations
