@@ -359,7 +359,13 @@ def pytest_configure(config: pytest.Config) -> None:
     Without a setting, the lab plugin keeps users' settings and workspaces where JupyterLab
     does (``~/.jupyter/lab``): tests that save workspaces or switch labextensions off (the
     conformance fuzzing does) would write there. Tests that care set their own folders.
+
+    Also spares each test process jsonschema's IRI grammar (~1.8 CPU-s), as the server's
+    late imports do: test modules import nbformat (and so jsonschema) directly.
     """
+    from modserver.imports import defer_iri_grammar
+
+    defer_iri_grammar()
     scratch = Path(tempfile.mkdtemp(prefix="modserver-tests-lab-"))
     os.environ.setdefault("JUPYTERLAB_SETTINGS_DIR", str(scratch / "user-settings"))
     os.environ.setdefault("JUPYTERLAB_WORKSPACES_DIR", str(scratch / "workspaces"))

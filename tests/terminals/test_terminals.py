@@ -371,7 +371,8 @@ def _masked_text_frame(text: str) -> bytes:
 def test_the_server_stops_cleanly_while_an_exited_shell_is_still_being_ended(tmp_path: Path):
     root = tmp_path / "root"
     root.mkdir()
-    server = start_terminals_server(root, "terminals.shutdown_wait=5", subprocess=True)
+    # Long enough to see the job outlive the shell's exit; the stop waits it out, then kills.
+    server = start_terminals_server(root, "terminals.shutdown_wait=2", subprocess=True)
     term = TermSocket.open(server, create(server))
     # A job that ignores the hangup and holds no PTY descriptor: the shell's exit closes
     # the PTY, and ending the session then waits shutdown_wait before SIGKILL.
