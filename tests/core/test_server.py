@@ -20,6 +20,9 @@ from modserver.server import bind_socket
 
 from tests.conftest import TOKEN, RunningServer, start_server
 
+# The file takes ~10 s in all: it starts first (see pytest_collection_modifyitems).
+pytestmark = pytest.mark.slow
+
 
 def modserver(
     *args: str, cwd: Path, env: dict[str, str] | None = None

@@ -20,6 +20,9 @@ from tests.conftest import RunningServer, start_server
 from tests.kernels.test_lifecycle import alive, wait_for
 from tests.kernels.wsclient import KernelSocket
 
+# The file takes ~15 s in all: it starts first (see pytest_collection_modifyitems).
+pytestmark = pytest.mark.slow
+
 PLUGINS = "kernels,sessions"
 
 

@@ -29,6 +29,9 @@ from modserver.settings import CORE, gather
 from tests.conftest import TOKEN, InProcessServer
 from tests.kernels.wsclient import KernelSocket, types
 
+# The file takes ~7 s in all: it starts first (see pytest_collection_modifyitems).
+pytestmark = pytest.mark.slow
+
 
 class Probe(Plugin):
     """A plugin that talks to kernels only through the public service."""

@@ -17,6 +17,9 @@ from hypothesis import strategies as st
 
 from tests.security.conftest import Site, assert_clean_log
 
+# The file takes ~8 s in all: it starts first (see pytest_collection_modifyitems).
+pytestmark = pytest.mark.slow
+
 HOSTILE = [
     b"[" * 100_000 + b"]" * 100_000,
     b'{"a":' * 50_000 + b"1" + b"}" * 50_000,

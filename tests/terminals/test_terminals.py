@@ -24,6 +24,9 @@ from tests.terminals.termclient import (
     wait_for,
 )
 
+# The file takes ~18 s in all: it starts first (see pytest_collection_modifyitems).
+pytestmark = pytest.mark.slow
+
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
 
