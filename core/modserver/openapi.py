@@ -176,7 +176,7 @@ def _document_guard_errors(paths: dict[str, Any]) -> None:
 def _packaged(package: str, resource: str) -> dict[str, Any]:
     from pathlib import Path
 
-    from modserver.packaged_yaml import load_packaged_yaml
+    from modserver.packaged_yaml import load_packaged_yaml, parse_yaml
 
     found = files(package).joinpath(resource)
     if isinstance(found, Path):
@@ -184,10 +184,7 @@ def _packaged(package: str, resource: str) -> dict[str, Any]:
         # the fragments against the routes), YAML parsing took ~30 ms of it.
         document = load_packaged_yaml(found)
     else:  # a package in a zip file: parse it here
-        import yaml
-
-        text = found.read_text(encoding="utf-8")
-        document = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        document = parse_yaml(found.read_text(encoding="utf-8"))
     if not isinstance(document, dict):
         raise ValueError(f"{package}/{resource} is not an OpenAPI fragment (a mapping)")
     return document

@@ -11,11 +11,10 @@ entry. A value marshal cannot hold (a YAML date) is simply not cached.
 
 from __future__ import annotations
 
-import marshal
 from pathlib import Path
 from typing import Any
 
-from modserver.user_cache import entry_path, read_entry, write_entry
+from modserver.user_cache import entry_path, read_value, write_value
 
 #: Changes when what this module stores changes (then older entries are never read).
 FORMAT = "1"
@@ -35,22 +34,16 @@ def load_packaged_yaml(path: Path) -> Any:
         str(stat.st_size),
         str(stat.st_mtime_ns),
     )
-    cached = read_entry(entry)
+    cached = read_value(entry)
     if cached is not None:
-        try:
-            return marshal.loads(cached)
-        except (EOFError, ValueError, TypeError):
-            pass  # damaged: parse the file again
-    value = _parse(path.read_text(encoding="utf-8"))
-    try:
-        data = marshal.dumps(value)
-    except ValueError:
-        return value  # a type marshal cannot hold: parse this file at every start
-    write_entry(entry, data)
+        return cached
+    value = parse_yaml(path.read_text(encoding="utf-8"))
+    write_value(entry, value)  # not kept if marshal cannot hold it (a YAML date)
     return value
 
 
-def _parse(text: str) -> Any:
+def parse_yaml(text: str) -> Any:
+    """YAML text parsed by PyYAML's safe loader (libyaml's when available)."""
     import yaml
 
     # libyaml's loader when PyYAML has it: the pure-Python one is ~10x slower.

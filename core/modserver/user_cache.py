@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import marshal
 import os
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 
 def cache_folder() -> Path:
@@ -47,6 +49,28 @@ def private_folder(folder: Path) -> bool:
         if (uid is not None and status.st_uid != uid) or status.st_mode & 0o022:
             return False
     return True
+
+
+def read_value(entry: Path) -> Any:
+    """The value stored in the entry (``marshal``), or None when there is none to trust:
+    missing, unreadable, damaged, or in a folder not private to this user."""
+    data = read_entry(entry)
+    if data is None:
+        return None
+    try:
+        return marshal.loads(data)
+    except (EOFError, ValueError, TypeError):
+        return None  # damaged: the caller derives the value again
+
+
+def write_value(entry: Path, value: Any) -> None:
+    """Store ``value`` (``marshal``: plain data or a code object); a value marshal cannot
+    hold, or an entry that cannot be written, is skipped."""
+    try:
+        data = marshal.dumps(value)
+    except ValueError:
+        return
+    write_entry(entry, data)
 
 
 def read_entry(entry: Path) -> bytes | None:

@@ -183,23 +183,15 @@ def _compiled_check(definition: dict[str, Any]) -> Check:
     (``modserver.user_cache``, private to the user, as ``__pycache__`` holds bytecode),
     named by a digest of all three.
     """
-    import marshal
-
     import fastjsonschema
-    from modserver.user_cache import entry_path, read_entry, write_entry
+    from modserver.user_cache import entry_path, read_value, write_value
 
     text = json.dumps(definition, sort_keys=True)
     entry = entry_path("notebook-checks", _CHECKS_FORMAT, fastjsonschema.VERSION, text)
-    code = None
-    cached = read_entry(entry)
-    if cached is not None:
-        try:
-            code = marshal.loads(cached)
-        except (EOFError, ValueError, TypeError):
-            code = None  # damaged: compile again
+    code = read_value(entry)
     if not isinstance(code, types.CodeType):
         code = compile(fastjsonschema.compile_to_code(definition), "<notebook check>", "exec")
-        write_entry(entry, marshal.dumps(code))
+        write_value(entry, code)
     namespace: dict[str, Any] = {}
     exec(code, namespace)  # defines validate(), as fastjsonschema.compile does
     check: Check = namespace["validate"]
