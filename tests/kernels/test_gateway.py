@@ -65,6 +65,19 @@ class Gateway:
                 self.proc.wait(10)
 
 
+def wait_until_answering(ws: KernelSocket, timeout: float = 60) -> None:
+    """Send ``kernel_info_request`` every 2 s until one is answered."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        msg_id = ws.send("kernel_info_request", {})
+        try:
+            ws.until(lambda m, sent=msg_id: m["parent_header"].get("msg_id") == sent, timeout=2)
+        except (AssertionError, TimeoutError):
+            continue
+        return
+    raise AssertionError(f"the kernel did not answer kernel_info within {timeout} s")
+
+
 def start_gateway(base: Path, timeout: float = 60) -> Gateway:
     """Start the gateway and wait (bounded) until it answers an authenticated request."""
     port = free_port()
@@ -192,6 +205,9 @@ def test_a_kernel_started_through_modserver_runs_on_the_gateway(
             restarted = client.post(f"/api/kernels/{kernel_id}/restart")
             assert restarted.status_code == 200, restarted.text
             assert restarted.json()["id"] == kernel_id
+            # As JupyterLab does after a restart: ask kernel_info until the new kernel
+            # answers (a request sent while the gateway reconnects to it can be lost there).
+            wait_until_answering(ws)
             reply = [
                 m for m in ws.run("print('x' in dir())") if m["header"]["msg_type"] == "stream"
             ]
