@@ -28,6 +28,7 @@ from modserver.settings import CORE, gather
 
 from tests.conftest import TOKEN, InProcessServer
 from tests.kernels.wsclient import KernelSocket, types
+from tests.kernels.wsclient import stdout as ws_stdout
 
 # The file takes ~7 s in all: it starts first (see pytest_collection_modifyitems).
 pytestmark = pytest.mark.slow
@@ -224,7 +225,7 @@ def test_a_websocket_receives_the_replies_to_what_a_plugin_sent_for_its_session(
     finally:
         ws.close()
     assert "execute_reply" in types(messages)
-    assert any(m["content"].get("text") == "42\n" for m in messages)
+    assert ws_stdout(messages) == "42\n"
 
 
 def test_a_plugin_listener_of_a_websockets_session_gets_the_replies_to_its_requests(
@@ -267,7 +268,7 @@ def test_what_a_connection_misses_is_replayed_to_a_websocket_of_its_session(
         replayed = back.collect(request.header["msg_id"], timeout=10)
     finally:
         back.close()
-    assert any(m["content"].get("text") == "while away\n" for m in replayed)
+    assert ws_stdout(replayed) == "while away\n"
     assert "execute_reply" in types(replayed)
 
 

@@ -14,7 +14,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from tests.conftest import RunningServer
-from tests.kernels.wsclient import V1, KernelSocket, types
+from tests.kernels.wsclient import V1, KernelSocket, stdout, types
 from tests.raw_websocket import connect_unread
 
 PROTOCOLS = ["v1", "legacy"]
@@ -180,7 +180,7 @@ def test_input_request_reaches_only_the_requesting_client(
     finally:
         asker.close()
         watcher.close()
-    assert any(m["content"].get("text") == "hi ada\n" for m in messages)
+    assert stdout(messages) == "hi ada\n"
     assert "input_request" not in types(watched)
     assert "execute_reply" not in types(watched)
 
@@ -241,7 +241,7 @@ def test_messages_missed_while_disconnected_are_replayed_on_reconnect(
         replayed = back.collect(msg_id, timeout=10)
     finally:
         back.close()
-    assert any(m["content"].get("text") == "while you were away\n" for m in replayed)
+    assert stdout(replayed) == "while you were away\n"
     assert "execute_reply" in types(replayed)
 
 

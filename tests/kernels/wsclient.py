@@ -211,5 +211,18 @@ class KernelSocket:
         return mine
 
 
+def stdout(messages: list[dict[str, Any]]) -> str:
+    """Everything the kernel printed to stdout in ``messages``.
+
+    A kernel may send one ``print`` in several stream messages ("42", then "\\n"), so tests
+    compare the joined text, as a notebook shows it.
+    """
+    return "".join(
+        m["content"]["text"]
+        for m in messages
+        if m["header"]["msg_type"] == "stream" and m["content"].get("name") == "stdout"
+    )
+
+
 def types(messages: list[dict[str, Any]]) -> list[str]:
     return [m["header"]["msg_type"] for m in messages]

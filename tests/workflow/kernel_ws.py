@@ -78,9 +78,14 @@ def execute(ws: ClientConnection, code: str, timeout: float = 60) -> tuple[dict[
         elif kind == "status" and content.get("execution_state") == "idle":
             idle = True
         elif kind == "stream":
-            outputs.append(
-                {"output_type": "stream", "name": content["name"], "text": content["text"]}
-            )
+            last = outputs[-1] if outputs else {}
+            if last.get("output_type") == "stream" and last["name"] == content["name"]:
+                # A kernel may send one print in several messages; a notebook joins them.
+                last["text"] += content["text"]
+            else:
+                outputs.append(
+                    {"output_type": "stream", "name": content["name"], "text": content["text"]}
+                )
         elif kind in ("execute_result", "display_data"):
             output = {"output_type": kind, "data": content["data"], "metadata": content["metadata"]}
             if kind == "execute_result":
