@@ -67,6 +67,7 @@ from modserver.settings import (
 )
 from modserver.version import __version__
 from modserver.websocket_compression import adapt_hypercorn, compression_policy, mark_scope
+from modserver.websocket_frames import adapt_hypercorn_sends, advertise
 
 log = logging.getLogger("modserver")
 
@@ -178,8 +179,9 @@ def _iso(moment: datetime) -> str:
 
 class _ScopeMiddleware:
     """Outermost: lets guarded routes find the services, records API activity, counts the
-    HTTP requests in flight, and says whether a WebSocket may be compressed (see
-    ``websocket_compression``)."""
+    HTTP requests in flight, says whether a WebSocket may be compressed (see
+    ``websocket_compression``) and whether it may send several messages at once (see
+    ``websocket_frames``)."""
 
     def __init__(self, app: ASGIApp, server: Modserver) -> None:
         self.app = app
@@ -203,6 +205,7 @@ class _ScopeMiddleware:
                     server.last_request_end = time.monotonic()
                 return
             mark_scope(scope, self.may_compress(scope))
+            advertise(scope, send)
         await self.app(scope, receive, send)
 
 
@@ -305,6 +308,7 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
 def assemble(server: Modserver, *, manage_lifespan: bool = True) -> Starlette:
     """Compose the Starlette app of an already built server."""
     adapt_hypercorn()  # so that hypercorn honours websocket_compression (a no-op elsewhere)
+    adapt_hypercorn_sends()  # fewer copies and writes for WebSocket frames under hypercorn
     routes = _collect_routes(server)
     if server.settings.base_url != "/":
         routes = [Mount(server.settings.base_url.rstrip("/"), routes=routes)]

@@ -20,6 +20,7 @@ from collections.abc import Callable
 import anyio
 from modserver.api.kernels import KernelMessage, KernelNotFound, Kernels
 from modserver.routing import refuse_websocket
+from modserver.websocket_frames import send_messages
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from modserver_kernels.settings import KernelsSettings
@@ -39,6 +40,8 @@ CLOSE_TOO_SLOW = 1008  # policy violation: the client did not keep up
 CLOSE_REPLACED = 1000
 CLOSE_GOING_AWAY = 1001  # the server is stopping
 _SHARE_ENCODED_MAX = 64 * 1024
+# Messages sent in one write, up to about this many bytes (a bigger one goes alone).
+_CHUNK_BYTES = 256 * 1024
 TOO_SLOW = "Too slow: fell too far behind the kernel's output; reconnect"
 # What a send to a client that has gone raises, depending on the ASGI server: hypercorn
 # raises OSError (or Starlette a RuntimeError once the socket is closed); uvicorn's
@@ -54,7 +57,7 @@ class ConnectionQueue:
     until its send returns, and the ASGI server's send returns only once the socket has
     drained its write buffer (hypercorn awaits the transport's ``drain()``), so a client
     that stops reading stops the writer and soon overflows the bound: it is dropped, and
-    what the server holds for it never exceeds ``max_bytes`` plus the frame in flight.
+    what the server holds for it never exceeds ``max_bytes`` plus the chunk in flight.
     """
 
     def __init__(self, max_messages: int, max_bytes: int) -> None:
@@ -232,22 +235,28 @@ async def _write(
             batch = await queue.take()
             batch.reverse()
             while batch:
-                # Popped, not iterated: a sent message (maybe megabytes) is freed at once
-                # instead of living until the whole batch has gone out.
-                message = batch.pop()
-                frame = message.encoded.get(protocol)
-                if frame is None:
-                    frame = encode(message)
-                    # Small messages are where fan-out spends its time encoding; a big
-                    # frame kept on its message would live as long as the message does
-                    # (other connections' queues, replay buffers): twice the memory.
-                    if message.size <= _SHARE_ENCODED_MAX:
-                        message.encoded[protocol] = frame
-                if isinstance(frame, bytes):
-                    await websocket.send({"type": "websocket.send", "bytes": frame})
-                else:
-                    await websocket.send({"type": "websocket.send", "text": frame})
-                queue.sent(message)
+                # Popped, not iterated, a chunk at a time: a sent message (maybe megabytes)
+                # is freed at once instead of living until the whole batch has gone out.
+                chunk: list[KernelMessage] = []
+                frames: list[bytes | str] = []
+                size = 0
+                while batch and size < _CHUNK_BYTES:
+                    message = batch.pop()
+                    frame = message.encoded.get(protocol)
+                    if frame is None:
+                        frame = encode(message)
+                        # Small messages are where fan-out spends its time encoding; a big
+                        # frame kept on its message would live as long as the message does
+                        # (other connections' queues, replay buffers): twice the memory.
+                        if message.size <= _SHARE_ENCODED_MAX:
+                            message.encoded[protocol] = frame
+                    chunk.append(message)
+                    frames.append(frame)
+                    size += len(frame)
+                # Under hypercorn, one write for the whole chunk (websocket_frames).
+                await send_messages(websocket, frames)
+                for message in chunk:
+                    queue.sent(message)
             if queue.overflowed:
                 break
             if queue.closed and not queue.items:

@@ -1,0 +1,178 @@
+"""WebSocket data frames written by modserver under hypercorn: one copy at most, fewer writes.
+
+hypercorn (0.17-0.18) hands every outgoing message to wsproto, which copies the payload
+three times (1.3: ``bytearray(payload)``, ``bytearray(header + payload)``, ``b"" + ...``),
+and writes each message with its own ``write`` and ``drain``. For kernel WebSockets that
+is where a server's time goes: a 2 MB ``display_data`` frame cost ~2.4 ms in wsproto
+(page faults on three fresh 2 MB blocks), and a fan-out burst one ``send()`` system call
+per frame per client (``benchmarks/README.md``).
+
+One adaptation of hypercorn's ``WSStream.app_send`` (``adapt_hypercorn_sends``), for
+connections that negotiated no extension (no permessage-deflate: see
+``websocket_compression``; a compressed connection keeps hypercorn's own path):
+
+- a data message is framed here: the frame header is 2-10 bytes, so a small message goes
+  out as one ``bytes`` (header + payload), a big one (``BIG_FRAME`` or more) as two
+  writes, the header and then the payload object as the app gave it: no copy in the server
+  beyond what the socket's buffer takes;
+- the connection advertises ``SEND_MANY`` in its scope's ``extensions``; the app may then
+  send several messages in one ASGI event (``{"type": "websocket.send", SEND_MANY:
+  [bytes | str, ...]}``), written with one ``write``. ``send_messages`` uses it when the
+  scope advertises it and sends one by one otherwise, so callers work under any server.
+
+Control frames (ping, pong, close) still go through wsproto; data frames never fragment,
+so the two interleave safely. Note for upstream: a way for an ASGI server to take a list
+of messages at once, and a wsproto call that returns a data frame's header alone (to
+write header and payload as two buffers), would make this adaptation unnecessary.
+"""
+
+from __future__ import annotations
+
+import logging
+import struct
+from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from starlette.types import Message, Scope, Send
+from starlette.websockets import WebSocket
+
+log = logging.getLogger("modserver.websocket_frames")
+
+#: The scope extension (and the message key) for several messages in one event.
+SEND_MANY = "modserver.websocket.send_many"
+
+#: Payloads this big go out as their own write, not joined to their header.
+BIG_FRAME = 64 * 1024
+
+#: hypercorn versions whose ``WSStream`` this adapts, checked by
+#: tests/core/test_websocket_frames.py.
+TESTED_HYPERCORN = ("0.17", "0.18")
+
+_ADAPTED = "_modserver_frames"
+
+_OPCODE_TEXT = 0x1
+_OPCODE_BINARY = 0x2
+_FIN = 0x80
+
+
+def frame_header(payload_length: int, text: bool) -> bytes:
+    """The header of a final, unmasked data frame (RFC 6455 5.2), as a server sends it."""
+    first = _FIN | (_OPCODE_TEXT if text else _OPCODE_BINARY)
+    if payload_length < 126:
+        return bytes((first, payload_length))
+    if payload_length < 1 << 16:
+        return struct.pack("!BBH", first, 126, payload_length)
+    return struct.pack("!BBQ", first, 127, payload_length)
+
+
+def encode_frames(messages: Sequence[bytes | str]) -> list[bytes]:
+    """Frame ``messages`` (``bytes`` binary, ``str`` text) as buffers to write in order.
+
+    Small frames are joined, header and payload, into as few buffers as possible; a
+    payload of ``BIG_FRAME`` bytes or more stays a buffer of its own, uncopied.
+    """
+    buffers: list[bytes] = []
+    pending: list[bytes] = []
+    for message in messages:
+        text = isinstance(message, str)
+        payload = message.encode() if isinstance(message, str) else message
+        pending.append(frame_header(len(payload), text))
+        if len(payload) >= BIG_FRAME:
+            buffers.append(b"".join(pending))
+            buffers.append(payload)
+            pending = []
+        else:
+            pending.append(payload)
+    if pending:
+        buffers.append(b"".join(pending))
+    return buffers
+
+
+async def send_messages(websocket: WebSocket, messages: Sequence[bytes | str]) -> None:
+    """Send ``messages`` in order: in one event where the server advertises ``SEND_MANY``."""
+    if len(messages) > 1 and SEND_MANY in (websocket.scope.get("extensions") or {}):
+        await websocket.send({"type": "websocket.send", SEND_MANY: list(messages)})
+        return
+    for message in messages:
+        if isinstance(message, str):
+            await websocket.send({"type": "websocket.send", "text": message})
+        else:
+            await websocket.send({"type": "websocket.send", "bytes": message})
+
+
+def advertise(scope: Scope, send: Send) -> None:
+    """Add ``SEND_MANY`` to a WebSocket scope whose ``send`` is the adapted hypercorn's."""
+    function = getattr(send, "__func__", None)
+    extensions = scope.get("extensions")
+    if getattr(function, _ADAPTED, False) and isinstance(extensions, dict):
+        extensions[SEND_MANY] = {}
+
+
+def adapt_hypercorn_sends() -> bool:
+    """Adapt hypercorn's ``WSStream.app_send`` as the module says (once per process).
+
+    Returns False, with a warning, when this hypercorn lacks what the adaptation uses.
+    """
+    try:
+        from hypercorn.protocol import ws_stream
+        from hypercorn.protocol.events import Data
+        from wsproto.connection import ConnectionState
+    except ImportError:  # pragma: no cover - hypercorn is a dependency
+        return False
+    stream = getattr(ws_stream, "WSStream", None)
+    original = getattr(stream, "app_send", None)
+    connected = getattr(getattr(ws_stream, "ASGIWebsocketState", None), "CONNECTED", None)
+    if stream is None or original is None or connected is None:
+        log.warning(
+            "cannot write WebSocket frames directly with this hypercorn (no WSStream.app_send); "
+            "tested on %s: WebSockets work, with hypercorn's own (slower) send path",
+            ", ".join(TESTED_HYPERCORN),
+        )
+        return False
+    if getattr(original, _ADAPTED, False):
+        return True
+    try:
+        installed = version("hypercorn")
+    except PackageNotFoundError:  # pragma: no cover
+        installed = "unknown"
+    if not installed.startswith(TESTED_HYPERCORN):
+        log.debug("hypercorn %s is newer than the tested %s", installed, TESTED_HYPERCORN)
+
+    def messages_of(message: Message) -> list[bytes | str]:
+        many = message.get(SEND_MANY)
+        if many is not None:
+            return list(many)
+        data = message.get("bytes")
+        if data is not None:
+            return [data]
+        text = message.get("text")
+        if not isinstance(text, str):
+            raise TypeError(f"{text!r} should be a str")  # as hypercorn says it
+        return [text]
+
+    def framed_here(self: Any, message: Message) -> bool:
+        return (
+            message["type"] == "websocket.send"
+            and not self.closed
+            and self.state == connected
+            and self.handshake.extensions is None  # no offer: nothing is compressed
+        )
+
+    async def app_send(self: Any, message: Message | None) -> None:
+        if message is None or not framed_here(self, message):
+            if message is not None and message.get(SEND_MANY) is not None:
+                for item in messages_of(message):  # hypercorn's own path, one at a time
+                    key = "text" if isinstance(item, str) else "bytes"
+                    await original(self, {"type": "websocket.send", key: item})
+            else:
+                await original(self, message)
+            return
+        if self.connection.state != ConnectionState.OPEN:
+            return  # closing: hypercorn drops data sent now, and so do we
+        for buffer in encode_frames(messages_of(message)):
+            await self.send(Data(stream_id=self.stream_id, data=buffer))
+
+    setattr(app_send, _ADAPTED, True)
+    stream.app_send = app_send
+    return True

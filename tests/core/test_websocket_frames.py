@@ -1,0 +1,143 @@
+"""Data frames that modserver writes itself under hypercorn arrive as sent, in every size
+class and mix, with a real WebSocket client; other servers get one message at a time.
+
+An app with one WebSocket route sends the same messages twice, first in one
+``send_messages`` call (one event where the server advertises it), then one by one, and
+finally which scope extensions it saw. It is served in this process by hypercorn (the
+adaptation installed, as ``assemble`` does) and by uvicorn (no adaptation there).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import pytest
+from hypercorn.asyncio import serve
+from hypercorn.config import Config
+from modserver.websocket_frames import (
+    BIG_FRAME,
+    SEND_MANY,
+    adapt_hypercorn_sends,
+    advertise,
+    send_messages,
+)
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from websockets.sync.client import connect
+
+#: Every header size (7-bit, 16-bit and 64-bit lengths) at its edges, text and binary,
+#: small ones around a big one so that joined and separate buffers alternate.
+MESSAGES: list[bytes | str] = [
+    b"",
+    "",
+    b"a" * 125,
+    "é" * 63,  # 126 bytes of UTF-8: the first 16-bit length
+    b"b" * 126,
+    b"c" * 65535,
+    bytes(range(256)) * (BIG_FRAME // 256),  # exactly BIG_FRAME: the 64-bit length
+    "small after big",
+    b"d" * (3 * 1024 * 1024 + 7),
+    b"e",
+]
+
+
+async def sender(scope: Scope, receive: Receive, send: Send) -> None:
+    """Send MESSAGES in one call, then one by one, then the scope's extension names."""
+    assert scope["type"] == "websocket"
+    advertise(scope, send)
+    websocket = WebSocket(scope, receive, send)
+    await websocket.accept()
+    await send_messages(websocket, MESSAGES)
+    for message in MESSAGES:
+        await send_messages(websocket, [message])
+    await websocket.send_text(json.dumps(sorted(scope.get("extensions") or {})))
+    await websocket.close()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def hypercorn_serving() -> Iterator[int]:
+    assert adapt_hypercorn_sends()
+    port = free_port()
+    config = Config()
+    config.bind = [f"127.0.0.1:{port}"]
+    config.accesslog = None
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+
+    async def stopped() -> None:
+        await stop.wait()
+
+    def main() -> None:
+        loop.run_until_complete(serve(sender, config, shutdown_trigger=stopped))  # type: ignore[arg-type]
+        loop.close()
+
+    thread = threading.Thread(target=main, daemon=True)
+    thread.start()
+    try:
+        yield port
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(10)
+
+
+@contextmanager
+def uvicorn_serving() -> Iterator[int]:
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(sender, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def receive_all(port: int, compression: str | None) -> tuple[list[bytes | str], list[str]]:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            ws = connect(
+                f"ws://127.0.0.1:{port}/", compression=compression, max_size=None, open_timeout=5
+            )
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+    with ws:
+        received = [ws.recv(timeout=30) for _ in range(2 * len(MESSAGES))]
+        extensions = json.loads(ws.recv(timeout=30))
+    return received, extensions
+
+
+SERVERS: dict[str, Callable[[], Iterator[int]]] = {
+    "hypercorn": hypercorn_serving,  # type: ignore[dict-item]
+    "uvicorn": uvicorn_serving,  # type: ignore[dict-item]
+}
+
+
+@pytest.mark.parametrize("compression", [None, "deflate"], ids=["plain", "client-offers-deflate"])
+@pytest.mark.parametrize("server", sorted(SERVERS))
+def test_messages_of_every_size_arrive_as_sent(server: str, compression: str | None):
+    with SERVERS[server]() as port:  # type: ignore[attr-defined]
+        received, extensions = receive_all(port, compression)
+    assert [type(m) for m in received] == [type(m) for m in MESSAGES] * 2
+    assert received == MESSAGES * 2
+    # Only the adapted hypercorn takes several messages in one event.
+    assert (SEND_MANY in extensions) == (server == "hypercorn")
