@@ -17,7 +17,9 @@ connections that negotiated no extension (no permessage-deflate: see
   beyond what the socket's buffer takes;
 - the connection advertises ``SEND_MANY`` in its scope's ``extensions``; the app may then
   send several messages in one ASGI event (``{"type": "websocket.send", SEND_MANY:
-  [bytes | str, ...]}``), written with one ``write``. ``send_messages`` uses it when the
+  [message, ...]}``), written with one ``write`` (big payloads apart); a binary message
+  may be given as a list of parts, which are never joined (the kernel v1 frame's big
+  content or buffers go out as the ZMQ receive left them). ``send_messages`` uses it when the
   scope advertises it and sends one by one otherwise, so callers work under any server.
 
 Control frames (ping, pong, close) still go through wsproto; data frames never fragment,
@@ -66,37 +68,57 @@ def frame_header(payload_length: int, text: bool) -> bytes:
     return struct.pack("!BBQ", first, 127, payload_length)
 
 
-def encode_frames(messages: Sequence[bytes | str]) -> list[bytes]:
-    """Frame ``messages`` (``bytes`` binary, ``str`` text) as buffers to write in order.
+#: One WebSocket message: ``bytes`` (binary), ``str`` (text), or a list of bytes-likes:
+#: one binary message given in parts, written one after the other without joining them.
+OutgoingMessage = bytes | str | list[bytes | memoryview]
 
-    Small frames are joined, header and payload, into as few buffers as possible; a
-    payload of ``BIG_FRAME`` bytes or more stays a buffer of its own, uncopied.
+
+def encode_frames(messages: Sequence[OutgoingMessage]) -> list[bytes | memoryview]:
+    """Frame ``messages`` as buffers to write in order.
+
+    Small frames and parts are joined, header and payload, into as few buffers as
+    possible; a payload or part of ``BIG_FRAME`` bytes or more stays a buffer of its
+    own, uncopied.
     """
-    buffers: list[bytes] = []
-    pending: list[bytes] = []
+    buffers: list[bytes | memoryview] = []
+    pending: list[bytes | memoryview] = []
     for message in messages:
         text = isinstance(message, str)
-        payload = message.encode() if isinstance(message, str) else message
-        pending.append(frame_header(len(payload), text))
-        if len(payload) >= BIG_FRAME:
-            buffers.append(b"".join(pending))
-            buffers.append(payload)
-            pending = []
+        parts: list[bytes | memoryview]
+        if isinstance(message, str):
+            parts = [message.encode()]
+        elif isinstance(message, list):
+            parts = message
         else:
-            pending.append(payload)
+            parts = [message]
+        pending.append(frame_header(sum(len(part) for part in parts), text))
+        for part in parts:
+            if len(part) >= BIG_FRAME:
+                buffers.append(b"".join(pending))
+                buffers.append(part)
+                pending = []
+            else:
+                pending.append(part)
     if pending:
         buffers.append(b"".join(pending))
     return buffers
 
 
-async def send_messages(websocket: WebSocket, messages: Sequence[bytes | str]) -> None:
-    """Send ``messages`` in order: in one event where the server advertises ``SEND_MANY``."""
-    if len(messages) > 1 and SEND_MANY in (websocket.scope.get("extensions") or {}):
+async def send_messages(websocket: WebSocket, messages: Sequence[OutgoingMessage]) -> None:
+    """Send ``messages`` in order: in one event where the server advertises ``SEND_MANY``.
+
+    Elsewhere one by one, a message given in parts joined first.
+    """
+    if SEND_MANY in (websocket.scope.get("extensions") or {}) and (
+        len(messages) > 1 or isinstance(messages[0], list)
+    ):
         await websocket.send({"type": "websocket.send", SEND_MANY: list(messages)})
         return
     for message in messages:
         if isinstance(message, str):
             await websocket.send({"type": "websocket.send", "text": message})
+        elif isinstance(message, list):
+            await websocket.send({"type": "websocket.send", "bytes": b"".join(message)})
         else:
             await websocket.send({"type": "websocket.send", "bytes": message})
 
@@ -139,7 +161,7 @@ def adapt_hypercorn_sends() -> bool:
     if not installed.startswith(TESTED_HYPERCORN):
         log.debug("hypercorn %s is newer than the tested %s", installed, TESTED_HYPERCORN)
 
-    def messages_of(message: Message) -> list[bytes | str]:
+    def messages_of(message: Message) -> list[OutgoingMessage]:
         many = message.get(SEND_MANY)
         if many is not None:
             return list(many)
@@ -163,15 +185,19 @@ def adapt_hypercorn_sends() -> bool:
         if message is None or not framed_here(self, message):
             if message is not None and message.get(SEND_MANY) is not None:
                 for item in messages_of(message):  # hypercorn's own path, one at a time
-                    key = "text" if isinstance(item, str) else "bytes"
-                    await original(self, {"type": "websocket.send", key: item})
+                    if isinstance(item, str):
+                        await original(self, {"type": "websocket.send", "text": item})
+                    else:
+                        data = b"".join(item) if isinstance(item, list) else item
+                        await original(self, {"type": "websocket.send", "bytes": data})
             else:
                 await original(self, message)
             return
         if self.connection.state != ConnectionState.OPEN:
             return  # closing: hypercorn drops data sent now, and so do we
         for buffer in encode_frames(messages_of(message)):
-            await self.send(Data(stream_id=self.stream_id, data=buffer))
+            # A memoryview is fine where bytes are typed: the transport writes any buffer.
+            await self.send(Data(stream_id=self.stream_id, data=buffer))  # type: ignore[arg-type]
 
     setattr(app_send, _ADAPTED, True)
     stream.app_send = app_send

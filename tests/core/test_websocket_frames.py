@@ -45,10 +45,13 @@ MESSAGES: list[bytes | str] = [
     b"d" * (3 * 1024 * 1024 + 7),
     b"e",
 ]
+#: One binary message given in parts (as the kernel plugin sends a big v1 frame).
+PARTS = [b"table", b"p" * (BIG_FRAME + 1), b"", b"tail"]
 
 
 async def sender(scope: Scope, receive: Receive, send: Send) -> None:
-    """Send MESSAGES in one call, then one by one, then the scope's extension names."""
+    """Send MESSAGES in one call, then one by one, then PARTS alone and among others,
+    then the scope's extension names."""
     assert scope["type"] == "websocket"
     advertise(scope, send)
     websocket = WebSocket(scope, receive, send)
@@ -56,6 +59,8 @@ async def sender(scope: Scope, receive: Receive, send: Send) -> None:
     await send_messages(websocket, MESSAGES)
     for message in MESSAGES:
         await send_messages(websocket, [message])
+    await send_messages(websocket, [PARTS])
+    await send_messages(websocket, [b"before", PARTS, "after"])
     await websocket.send_text(json.dumps(sorted(scope.get("extensions") or {})))
     await websocket.close()
 
@@ -121,7 +126,7 @@ def receive_all(port: int, compression: str | None) -> tuple[list[bytes | str], 
                 raise
             time.sleep(0.05)
     with ws:
-        received = [ws.recv(timeout=30) for _ in range(2 * len(MESSAGES))]
+        received = [ws.recv(timeout=30) for _ in range(2 * len(MESSAGES) + 4)]
         extensions = json.loads(ws.recv(timeout=30))
     return received, extensions
 
@@ -137,7 +142,9 @@ SERVERS: dict[str, Callable[[], Iterator[int]]] = {
 def test_messages_of_every_size_arrive_as_sent(server: str, compression: str | None):
     with SERVERS[server]() as port:  # type: ignore[attr-defined]
         received, extensions = receive_all(port, compression)
-    assert [type(m) for m in received] == [type(m) for m in MESSAGES] * 2
-    assert received == MESSAGES * 2
+    joined = b"".join(PARTS)
+    expected = [*MESSAGES, *MESSAGES, joined, b"before", joined, "after"]
+    assert [type(m) for m in received] == [type(m) for m in expected]
+    assert received == expected
     # Only the adapted hypercorn takes several messages in one event.
     assert (SEND_MANY in extensions) == (server == "hypercorn")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import RunningServer
-from tests.kernels.wsclient import KernelSocket, types
+from tests.kernels.wsclient import KernelSocket, stdout, types
 
 
 @pytest.fixture(scope="module")
@@ -137,8 +137,7 @@ def test_restart_waits_for_the_kernel_and_keeps_the_websocket(
         messages = ws.run("print('x' in dir())")
     finally:
         ws.close()
-    text = [m["content"]["text"] for m in messages if m["header"]["msg_type"] == "stream"]
-    assert text == ["False\n"]
+    assert stdout(messages) == "False\n"
     assert "execute_reply" in types(messages)
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import RunningServer, start_server
-from tests.kernels.wsclient import KernelSocket
+from tests.kernels.wsclient import KernelSocket, stdout
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +71,7 @@ def test_a_kernelspec_naming_a_third_party_provisioner_starts_through_it(
                 messages = ws.run("print(6*7)")
             finally:
                 ws.close()
-            texts = [m["content"]["text"] for m in messages if m["header"]["msg_type"] == "stream"]
-            assert texts == ["42\n"]
+            assert stdout(messages) == "42\n"
         finally:
             assert client.delete(f"/api/kernels/{kernel_id}").status_code == 204
 

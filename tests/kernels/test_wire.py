@@ -98,3 +98,16 @@ def test_bad_v1_frames_are_refused(frame: bytes) -> None:
 def test_bad_legacy_frames_are_refused(frame: str | bytes) -> None:
     with pytest.raises(WireError):
         decode_legacy(frame)
+
+
+def test_a_message_received_as_views_encodes_and_parses_as_from_bytes() -> None:
+    # KernelClient keeps big ZMQ frames as memoryviews of the message, not bytes.
+    original = message([b"big" * 30_000, b"\x00"])
+    views: list[bytes | memoryview] = [memoryview(f) for f in to_zmq(original, Signer(b"k"))]
+    received = from_zmq("iopub", views)
+    assert received.header == HEADER and received.parent_header == PARENT
+    assert received.content_json() == {"data": {"x": [1, 2]}}
+    assert received.metadata_json() == {"m": 1}
+    assert received.size == original.size
+    assert encode_v1(received) == encode_v1(original)
+    assert encode_legacy(received) == encode_legacy(original)

@@ -57,20 +57,26 @@ class NoSuchKernelSpec(RequestError, LookupError):
     status_code = 404
 
 
+#: A message part: ``bytes``, or a read-only ``memoryview`` of a big part as received.
+Blob = bytes | memoryview
+
+
 @dataclass(slots=True)
 class KernelMessage:
     """One Jupyter message, parsed only as far as routing needs.
 
     ``header`` and ``parent_header`` are parsed; ``metadata`` and ``content`` stay the
-    JSON bytes the kernel (or client) sent; ``buffers`` are raw.
+    JSON bytes the kernel (or client) sent; ``buffers`` are raw. These three are
+    ``Blob``s: a part of 64 KiB or more received from a kernel is a read-only
+    ``memoryview`` of the ZMQ message (not copied), anything else ``bytes``.
     """
 
     channel: str
     header: dict[str, Any]
     parent_header: dict[str, Any]
-    metadata: bytes = b"{}"
-    content: bytes = b"{}"
-    buffers: list[bytes] = field(default_factory=list)
+    metadata: Blob = b"{}"
+    content: Blob = b"{}"
+    buffers: list[Blob] = field(default_factory=list)
     #: The header and parent header exactly as received, when known: forwarding them
     #: as-is avoids re-serializing (and keeps the HMAC signature valid byte for byte).
     raw_header: bytes | None = None
@@ -111,11 +117,15 @@ class KernelMessage:
 
     def content_json(self) -> Any:
         """Parse ``content`` (for consumers that need it; the hot path never does)."""
-        return json.loads(self.content)
+        return json.loads(_as_bytes(self.content))
 
     def metadata_json(self) -> Any:
         """Parse ``metadata``."""
-        return json.loads(self.metadata)
+        return json.loads(_as_bytes(self.metadata))
+
+
+def _as_bytes(blob: Blob) -> bytes:
+    return blob if isinstance(blob, bytes) else bytes(blob)
 
 
 KernelListener = Callable[[KernelMessage], None]

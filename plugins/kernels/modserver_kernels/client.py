@@ -35,6 +35,7 @@ SERVER_SESSION = "modserver-kernels"
 _ORIGINS_LIMIT = 10_000
 _LINK_GRACE = 2.0  # seconds a socket may take to connect after shell has answered
 _DRAIN_BATCH = 64  # messages read without yielding, so writers still get their turn
+_VIEW_MIN = 64 * 1024  # parts this big are kept as views of the ZMQ message, not copied
 _SOCKET_TYPES = {"shell": zmq.DEALER, "control": zmq.DEALER, "stdin": zmq.DEALER, "iopub": zmq.SUB}
 
 
@@ -389,17 +390,21 @@ class KernelClient:
         # awaited message, take what is already queued through a plain (shadow) socket.
         queued: zmq.Socket[bytes] = zmq.Socket.shadow(socket.underlying)
         while True:
-            self._receive(channel, await socket.recv_multipart())
+            self._receive(channel, await socket.recv_multipart(copy=False))
             for _ in range(_DRAIN_BATCH):
                 try:
-                    frames = queued.recv_multipart(zmq.NOBLOCK)
+                    frames = queued.recv_multipart(zmq.NOBLOCK, copy=False)
                 except zmq.Again:
                     break
                 self._receive(channel, frames)
 
-    def _receive(self, channel: str, frames: list[bytes]) -> None:
+    def _receive(self, channel: str, frames: list[zmq.Frame]) -> None:
+        # Not copied into bytes: a big part stays a view of the ZMQ message, and goes to
+        # the WebSockets as it is (pyzmq's copy of a 1 MB buffer into fresh memory was
+        # most of the server's time for big outputs).
+        parts = [frame.buffer if len(frame) >= _VIEW_MIN else frame.bytes for frame in frames]
         try:
-            message = from_zmq(channel, frames)
+            message = from_zmq(channel, parts)
         except (WireError, ValueError) as exc:
             log.warning("kernel %s: bad message on %s: %s", self.kernel_id, channel, exc)
             return

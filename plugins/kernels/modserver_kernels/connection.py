@@ -20,7 +20,7 @@ from collections.abc import Callable
 import anyio
 from modserver.api.kernels import KernelMessage, KernelNotFound, Kernels
 from modserver.routing import refuse_websocket
-from modserver.websocket_frames import send_messages
+from modserver.websocket_frames import OutgoingMessage, send_messages
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from modserver_kernels.settings import KernelsSettings
@@ -32,6 +32,7 @@ from modserver_kernels.wire import (
     decode_v1,
     encode_legacy,
     encode_v1,
+    encode_v1_parts,
 )
 
 log = logging.getLogger("modserver.kernels")
@@ -238,10 +239,17 @@ async def _write(
                 # Popped, not iterated, a chunk at a time: a sent message (maybe megabytes)
                 # is freed at once instead of living until the whole batch has gone out.
                 chunk: list[KernelMessage] = []
-                frames: list[bytes | str] = []
+                frames: list[OutgoingMessage] = []
                 size = 0
                 while batch and size < _CHUNK_BYTES:
                     message = batch.pop()
+                    chunk.append(message)
+                    size += message.size
+                    if v1 and message.size > _SHARE_ENCODED_MAX:
+                        # Big: the frame goes out in parts, its content and buffers as
+                        # received, never copied into one joined frame.
+                        frames.append(encode_v1_parts(message))
+                        continue
                     frame = message.encoded.get(protocol)
                     if frame is None:
                         frame = encode(message)
@@ -250,9 +258,7 @@ async def _write(
                         # (other connections' queues, replay buffers): twice the memory.
                         if message.size <= _SHARE_ENCODED_MAX:
                             message.encoded[protocol] = frame
-                    chunk.append(message)
                     frames.append(frame)
-                    size += len(frame)
                 # Under hypercorn, one write for the whole chunk (websocket_frames).
                 await send_messages(websocket, frames)
                 for message in chunk:

@@ -17,7 +17,7 @@ import struct
 from typing import Any
 
 import orjson
-from modserver.api.kernels import KernelMessage
+from modserver.api.kernels import Blob, KernelMessage
 from modserver.jsonbody import loads
 
 V1_PROTOCOL = "v1.kernel.websocket.jupyter.org"
@@ -41,7 +41,7 @@ class Signer:
             algorithm = scheme.split("-", 1)[1] if "-" in scheme else "sha256"
             self._auth = hmac.new(key, digestmod=getattr(hashlib, algorithm))
 
-    def sign(self, header: bytes, parent: bytes, metadata: bytes, content: bytes) -> bytes:
+    def sign(self, header: bytes, parent: bytes, metadata: Blob, content: Blob) -> bytes:
         """Hex digest over the four JSON parts (buffers are not signed)."""
         if self._auth is None:
             return b""
@@ -53,7 +53,7 @@ class Signer:
         return mac.hexdigest().encode()
 
 
-def to_zmq(message: KernelMessage, signer: Signer) -> list[bytes]:
+def to_zmq(message: KernelMessage, signer: Signer) -> list[Blob]:
     """The multipart frames that send ``message`` to a kernel socket."""
     header = message.header_bytes()
     parent = message.parent_header_bytes()
@@ -69,15 +69,19 @@ def to_zmq(message: KernelMessage, signer: Signer) -> list[bytes]:
     ]
 
 
-def from_zmq(channel: str, frames: list[bytes]) -> KernelMessage:
-    """Parse frames received from a kernel socket (routing identities are skipped)."""
+def from_zmq(channel: str, frames: list[Blob]) -> KernelMessage:
+    """Parse frames received from a kernel socket (routing identities are skipped).
+
+    Big frames may be memoryviews (``KernelClient`` does not copy them): they become
+    the message's parts as they are.
+    """
     try:
         start = frames.index(DELIMITER) + 2  # skip the delimiter and the signature
     except ValueError:
         raise WireError("no message delimiter in ZMQ frames") from None
     if len(frames) < start + 4:
         raise WireError("too few ZMQ frames for a message")
-    header, parent = frames[start], frames[start + 1]
+    header, parent = bytes(frames[start]), bytes(frames[start + 1])  # no-ops for bytes
     # Every message from the kernel passes here (fan-out: once for all its WebSockets);
     # orjson parses a header ~6x faster than json. Its errors are ValueErrors too.
     return KernelMessage(
@@ -97,7 +101,16 @@ def from_zmq(channel: str, frames: list[bytes]) -> KernelMessage:
 
 def encode_v1(message: KernelMessage) -> bytes:
     """One v1 frame: offsets count, offsets, channel, header, parent, metadata, content, buffers."""
-    parts = [
+    return b"".join(encode_v1_parts(message))
+
+
+def encode_v1_parts(message: KernelMessage) -> list[Blob]:
+    """The v1 frame of ``message`` as parts to send one after the other, not joined.
+
+    The offsets table and the channel lead; then the message's parts as they are, so a
+    big content or buffer is never copied into a joined frame.
+    """
+    parts: list[Blob] = [
         message.channel.encode(),
         message.header_bytes(),
         message.parent_header_bytes(),
@@ -109,8 +122,7 @@ def encode_v1(message: KernelMessage) -> bytes:
     offsets = [8 * (count + 1)]
     for part in parts:
         offsets.append(offsets[-1] + len(part))
-    table = struct.pack(f"<{count + 1}Q", count, *offsets)
-    return b"".join((table, *parts))
+    return [struct.pack(f"<{count + 1}Q", count, *offsets), *parts]
 
 
 def decode_v1(frame: bytes) -> KernelMessage:
@@ -135,7 +147,7 @@ def decode_v1(frame: bytes) -> KernelMessage:
         parent_header=parent,
         metadata=parts[3] or b"{}",
         content=parts[4] or b"{}",
-        buffers=parts[5:],
+        buffers=[*parts[5:]],
         raw_header=parts[1],
         raw_parent_header=parts[2] or b"{}",
     )
@@ -187,7 +199,7 @@ def _dump(value: Any) -> bytes:
 
 def decode_legacy(frame: str | bytes) -> KernelMessage:
     """Parse a legacy text frame (JSON) or binary frame (JSON plus buffers)."""
-    buffers: list[bytes] = []
+    buffers: list[Blob] = []
     try:
         if isinstance(frame, bytes):
             (count,) = struct.unpack_from("!I", frame, 0)
@@ -196,7 +208,7 @@ def decode_legacy(frame: str | bytes) -> KernelMessage:
             offsets = [*struct.unpack_from(f"!{count}I", frame, 4), len(frame)]
             blobs = [frame[offsets[i] : offsets[i + 1]] for i in range(count)]
             data = loads(blobs[0])
-            buffers = blobs[1:]
+            buffers = [*blobs[1:]]
         else:
             data = loads(frame)
     except (struct.error, ValueError) as exc:
