@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from starlette.types import Scope
+
+from modserver.hypercorn_version import note_if_untested
 
 log = logging.getLogger("modserver.websocket_compression")
 
@@ -87,12 +88,7 @@ def adapt_hypercorn() -> bool:
         return False
     if getattr(original, _ADAPTED, False):
         return True
-    try:
-        installed = version("hypercorn")
-    except PackageNotFoundError:  # pragma: no cover
-        installed = "unknown"
-    if not installed.startswith(TESTED_HYPERCORN):
-        log.debug("hypercorn %s is newer than the tested %s", installed, TESTED_HYPERCORN)
+    note_if_untested(TESTED_HYPERCORN, log)
 
     async def _accept(self: Any, message: Any) -> None:
         decision = (self.scope.get("extensions") or {}).get(SCOPE_KEY)

@@ -33,11 +33,12 @@ from __future__ import annotations
 import logging
 import struct
 from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from starlette.types import Message, Scope, Send
 from starlette.websockets import WebSocket
+
+from modserver.hypercorn_version import note_if_untested
 
 log = logging.getLogger("modserver.websocket_frames")
 
@@ -154,12 +155,7 @@ def adapt_hypercorn_sends() -> bool:
         return False
     if getattr(original, _ADAPTED, False):
         return True
-    try:
-        installed = version("hypercorn")
-    except PackageNotFoundError:  # pragma: no cover
-        installed = "unknown"
-    if not installed.startswith(TESTED_HYPERCORN):
-        log.debug("hypercorn %s is newer than the tested %s", installed, TESTED_HYPERCORN)
+    note_if_untested(TESTED_HYPERCORN, log)
 
     def messages_of(message: Message) -> list[OutgoingMessage]:
         many = message.get(SEND_MANY)
