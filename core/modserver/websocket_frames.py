@@ -22,10 +22,11 @@ connections that negotiated no extension (no permessage-deflate: see
   content or buffers go out as the ZMQ receive left them). ``send_messages`` uses it when the
   scope advertises it and sends one by one otherwise, so callers work under any server.
 
-Control frames (ping, pong, close) still go through wsproto; data frames never fragment,
-so the two interleave safely. Note for upstream: a way for an ASGI server to take a list
-of messages at once, and a wsproto call that returns a data frame's header alone (to
-write header and payload as two buffers), would make this adaptation unnecessary.
+Control frames (ping, pong, close) still go through wsproto, and wait (a lock per
+connection) until a frame being written in several buffers is complete. Note for
+upstream: a way for an ASGI server to take a list of messages at once, and a wsproto call
+that returns a data frame's header alone (to write header and payload as two buffers),
+would make this adaptation unnecessary.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import struct
 from collections.abc import Sequence
 from typing import Any
 
+import anyio
 from starlette.types import Message, Scope, Send
 from starlette.websockets import WebSocket
 
@@ -53,6 +55,7 @@ BIG_FRAME = 64 * 1024
 TESTED_HYPERCORN = ("0.17", "0.18")
 
 _ADAPTED = "_modserver_frames"
+_LOCK = "_modserver_frame_lock"
 
 _OPCODE_TEXT = 0x1
 _OPCODE_BINARY = 0x2
@@ -145,10 +148,12 @@ def adapt_hypercorn_sends() -> bool:
         return False
     stream = getattr(ws_stream, "WSStream", None)
     original = getattr(stream, "app_send", None)
+    original_event = getattr(stream, "_send_wsproto_event", None)
     connected = getattr(getattr(ws_stream, "ASGIWebsocketState", None), "CONNECTED", None)
-    if stream is None or original is None or connected is None:
+    if stream is None or original is None or original_event is None or connected is None:
         log.warning(
-            "cannot write WebSocket frames directly with this hypercorn (no WSStream.app_send); "
+            "cannot write WebSocket frames directly with this hypercorn (no WSStream.app_send "
+            "or _send_wsproto_event); "
             "tested on %s: WebSockets work, with hypercorn's own (slower) send path",
             ", ".join(TESTED_HYPERCORN),
         )
@@ -191,10 +196,29 @@ def adapt_hypercorn_sends() -> bool:
             return
         if self.connection.state != ConnectionState.OPEN:
             return  # closing: hypercorn drops data sent now, and so do we
-        for buffer in encode_frames(messages_of(message)):
-            # A memoryview is fine where bytes are typed: the transport writes any buffer.
-            await self.send(Data(stream_id=self.stream_id, data=buffer))  # type: ignore[arg-type]
+        async with frame_lock(self):
+            for buffer in encode_frames(messages_of(message)):
+                # A memoryview is fine where bytes are typed: the transport takes any buffer.
+                await self.send(Data(stream_id=self.stream_id, data=buffer))  # type: ignore[arg-type]
+
+    async def send_wsproto_event(self: Any, event: Any) -> None:
+        # Pings, pongs and close frames wait until a frame written in parts is complete.
+        async with frame_lock(self):
+            await original_event(self, event)
 
     setattr(app_send, _ADAPTED, True)
     stream.app_send = app_send
+    stream._send_wsproto_event = send_wsproto_event
     return True
+
+
+def frame_lock(stream: Any) -> anyio.Lock:
+    """The stream's lock around writing one frame (or chunk of frames), made on first use.
+
+    A frame written as several buffers waits for the socket between them; hypercorn's
+    reader answering a ping meanwhile would put its pong inside the frame.
+    """
+    lock: anyio.Lock | None = stream.__dict__.get(_LOCK)
+    if lock is None:
+        lock = stream.__dict__[_LOCK] = anyio.Lock()
+    return lock

@@ -29,7 +29,7 @@ from modserver.websocket_frames import (
 )
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
-from websockets.sync.client import connect
+from websockets.sync.client import ClientConnection, connect
 
 #: Every header size (7-bit, 16-bit and 64-bit lengths) at its edges, text and binary,
 #: small ones around a big one so that joined and separate buffers alternate.
@@ -49,13 +49,25 @@ MESSAGES: list[bytes | str] = [
 PARTS = [b"table", b"p" * (BIG_FRAME + 1), b"", b"tail"]
 
 
+#: A frame written as several buffers, two of them big: a control frame written between
+#: them (a pong to the client's ping) would corrupt the stream.
+SPLIT = [b"s" * (BIG_FRAME * 2), b"-", b"t" * (BIG_FRAME * 3)]
+SPLIT_COUNT = 40
+
+
 async def sender(scope: Scope, receive: Receive, send: Send) -> None:
     """Send MESSAGES in one call, then one by one, then PARTS alone and among others,
-    then the scope's extension names."""
+    then the scope's extension names. On ``/split``: SPLIT, SPLIT_COUNT times."""
     assert scope["type"] == "websocket"
     advertise(scope, send)
     websocket = WebSocket(scope, receive, send)
     await websocket.accept()
+    if scope["path"] == "/split":
+        for _ in range(SPLIT_COUNT):
+            await send_messages(websocket, [SPLIT])
+        while (await websocket.receive())["type"] != "websocket.disconnect":
+            pass  # the client closes once it has everything
+        return
     await send_messages(websocket, MESSAGES)
     for message in MESSAGES:
         await send_messages(websocket, [message])
@@ -113,19 +125,25 @@ def uvicorn_serving() -> Iterator[int]:
         thread.join(10)
 
 
-def receive_all(port: int, compression: str | None) -> tuple[list[bytes | str], list[str]]:
+def open_client(port: int, compression: str | None, path: str = "/") -> ClientConnection:
     deadline = time.monotonic() + 30
     while True:
         try:
-            ws = connect(
-                f"ws://127.0.0.1:{port}/", compression=compression, max_size=None, open_timeout=5
+            return connect(
+                f"ws://127.0.0.1:{port}{path}",
+                compression=compression,
+                max_size=None,
+                open_timeout=5,
+                ping_interval=None,
             )
-            break
         except OSError:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.05)
-    with ws:
+
+
+def receive_all(port: int, compression: str | None) -> tuple[list[bytes | str], list[str]]:
+    with open_client(port, compression) as ws:
         received = [ws.recv(timeout=30) for _ in range(2 * len(MESSAGES) + 4)]
         extensions = json.loads(ws.recv(timeout=30))
     return received, extensions
@@ -148,3 +166,30 @@ def test_messages_of_every_size_arrive_as_sent(server: str, compression: str | N
     assert received == expected
     # Only the adapted hypercorn takes several messages in one event.
     assert (SEND_MANY in extensions) == (server == "hypercorn")
+
+
+def test_control_frames_never_land_inside_a_frame_written_in_parts():
+    # The client pings all the time and reads slowly, so the server's writes wait for the
+    # socket mid-frame, while its reader answers each ping with a pong.
+    with hypercorn_serving() as port, open_client(port, None, "/split") as ws:
+        stop = threading.Event()
+
+        def ping() -> None:
+            while not stop.is_set():
+                try:
+                    ws.ping()
+                except Exception:
+                    return
+                time.sleep(0.001)
+
+        pinger = threading.Thread(target=ping, daemon=True)
+        pinger.start()
+        try:
+            received = []
+            for _ in range(SPLIT_COUNT):
+                time.sleep(0.01)
+                received.append(ws.recv(timeout=30))
+        finally:
+            stop.set()
+            pinger.join(5)
+    assert received == [b"".join(SPLIT)] * SPLIT_COUNT
