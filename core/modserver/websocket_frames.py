@@ -113,6 +113,8 @@ async def send_messages(websocket: WebSocket, messages: Sequence[OutgoingMessage
 
     Elsewhere one by one, a message given in parts joined first.
     """
+    if not messages:
+        return
     if SEND_MANY in (websocket.scope.get("extensions") or {}) and (
         len(messages) > 1 or isinstance(messages[0], list)
     ):

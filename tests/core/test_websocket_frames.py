@@ -62,6 +62,7 @@ async def sender(scope: Scope, receive: Receive, send: Send) -> None:
     advertise(scope, send)
     websocket = WebSocket(scope, receive, send)
     await websocket.accept()
+    await send_messages(websocket, [])  # nothing to send: nothing sent, no error
     if scope["path"] == "/split":
         for _ in range(SPLIT_COUNT):
             await send_messages(websocket, [SPLIT])
