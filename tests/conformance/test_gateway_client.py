@@ -9,7 +9,6 @@ modserver: a real jupyter_server API client, not our own.
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -23,14 +22,9 @@ import pytest
 from websockets.sync.client import connect
 
 from tests.conftest import RunningServer, start_server
+from tests.ports import free_port
 
 GATEWAY_TOKEN = "gateway-client-token"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -30,6 +29,8 @@ from modserver.websocket_frames import (
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from websockets.sync.client import ClientConnection, connect
+
+from tests.ports import free_port
 
 #: Every header size (7-bit, 16-bit and 64-bit lengths) at its edges, text and binary,
 #: small ones around a big one so that joined and separate buffers alternate.
@@ -76,13 +77,6 @@ async def sender(scope: Scope, receive: Receive, send: Send) -> None:
     await send_messages(websocket, [b"before", PARTS, "after"])
     await websocket.send_text(json.dumps(sorted(scope.get("extensions") or {})))
     await websocket.close()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @contextmanager

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.conftest import start_server
+from tests.ports import free_port
 
 TOKEN = "e2e-token-0123456789abcdef"
 #: jupyter-collaboration's frontend (pip-installed by the e2e session). Most scenarios run with
@@ -136,13 +137,6 @@ def jupyter_command() -> str:
         "E2E_TARGET=jupyter needs jupyterlab and notebook installed (see docs/e2e-tests.md)"
     )
     return found
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_for_port(port: int, deadline: float) -> None:

