@@ -61,6 +61,17 @@ def alice(hub: Hub) -> Iterator[httpx.Client]:
     client.close()
 
 
+@pytest.fixture
+def alice_at_her_server(alice: httpx.Client) -> httpx.Client:
+    """alice, also logged in to her server (the hub's OAuth done), as after opening her lab.
+
+    So that a test does not depend on an earlier one having opened the lab.
+    """
+    page = open_lab(alice, "alice")
+    assert page.status_code == 200, [str(r.url) for r in [*page.history, page]]
+    return alice
+
+
 def open_lab(client: httpx.Client, user: str) -> httpx.Response:
     """Load ``/user/<user>/lab`` as a browser does, following every redirect."""
     return client.get(
@@ -123,6 +134,16 @@ def start_kernel(client: httpx.Client) -> str:
 
 
 def test_alice_opens_her_lab_through_the_hub_login_and_runs_code(hub: Hub, alice: httpx.Client):
+    # A client of her own: its first visit goes through the OAuth dance, whatever ran before.
+    browser = login(hub, "alice")
+    try:
+        opens_lab_and_runs_code(hub, browser)
+    finally:
+        browser.close()
+
+
+def opens_lab_and_runs_code(hub: Hub, alice: httpx.Client) -> None:
+    """alice's first visit to her lab goes through the hub's OAuth; then she runs code."""
     page = open_lab(alice, "alice")
     assert page.status_code == 200, [str(r.url) for r in [*page.history, page]]
     assert page.url.path == "/user/alice/lab"
@@ -143,7 +164,10 @@ def test_alice_opens_her_lab_through_the_hub_login_and_runs_code(hub: Hub, alice
     assert "JUPYTERHUB_API_TOKEN" not in seen and "JPY_API_TOKEN" not in seen
 
 
-def test_cookie_requests_a_foreign_page_could_forge_are_refused(hub: Hub, alice: httpx.Client):
+def test_cookie_requests_a_foreign_page_could_forge_are_refused(
+    hub: Hub, alice_at_her_server: httpx.Client
+):
+    alice = alice_at_her_server
     # No X-XSRFToken header: a form posted by another site would look like this.
     response = alice.post("user/alice/api/kernels", json={"name": "python3"})
     assert response.status_code == 403
@@ -163,8 +187,8 @@ def test_cookie_requests_a_foreign_page_could_forge_are_refused(hub: Hub, alice:
     assert refused.value.response.status_code == 403
 
 
-def test_me_is_the_hub_user_with_groups(alice: httpx.Client):
-    response = alice.get(
+def test_me_is_the_hub_user_with_groups(alice_at_her_server: httpx.Client):
+    response = alice_at_her_server.get(
         "user/alice/api/me", params={"permissions": json.dumps({"kernels": ["execute"]})}
     )
     body = json_of(response)
@@ -220,10 +244,10 @@ def test_bob_is_refused_alices_server(hub: Hub, alice: httpx.Client):
         bob.close()
 
 
-def test_the_hub_sees_alices_activity(hub: Hub, alice: httpx.Client):
+def test_the_hub_sees_alices_activity(hub: Hub, alice_at_her_server: httpx.Client):
     before = hub.server("alice")
     assert before is not None
-    assert alice.get("user/alice/api/contents").status_code == 200
+    assert alice_at_her_server.get("user/alice/api/contents").status_code == 200
 
     def newer() -> str | None:
         server = hub.server("alice")
