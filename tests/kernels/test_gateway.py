@@ -129,6 +129,10 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     running.stop()
 
 
+#: Set where modserver runs, as a deployment does: each start sends it to the gateway.
+KERNEL_USER = {"KERNEL_USERNAME": "ada-on-the-gateway"}
+
+
 def start_on_gateway(
     tmp_path_factory: pytest.TempPathFactory, url: str, token: str, *args: str
 ) -> RunningServer:
@@ -144,6 +148,7 @@ def start_on_gateway(
         "kernels.gateway_connect_timeout=5",
         *args,
         plugins="kernels,sessions",
+        env=KERNEL_USER,
     )
 
 
@@ -235,9 +240,12 @@ def test_a_session_on_a_gateway_kernel_executes(server: RunningServer, gateway: 
         ws = KernelSocket.open(server, kernel_id, session=session["id"])
         try:
             messages = ws.run("print(6*7)")
+            # modserver's own KERNEL_* variables went with the start (jupyter_server's way).
+            user = stdout(ws.run("import os; print(os.environ.get('KERNEL_USERNAME'))"))
         finally:
             ws.close()
         assert stdout(messages) == "42\n"
+        assert user == KERNEL_USER["KERNEL_USERNAME"] + "\n"
         assert client.delete(f"/api/sessions/{session['id']}").status_code == 204
     assert kernel_id not in gateway.kernel_ids()
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,6 +86,10 @@ class GatewayKernels(Kernels):
             ),
         )
         self._group = task_group
+        #: The server's own ``KERNEL_*`` variables (``KERNEL_USERNAME``, an Enterprise
+        #: Gateway's ``KERNEL_NAMESPACE``...), sent with every start as jupyter_server does:
+        #: how a deployment tells the gateway whose kernel it is and where to run it.
+        self.kernel_env = {k: v for k, v in os.environ.items() if k.startswith(_ENV_PREFIX)}
         self._streams: dict[str, GatewayStream] = {}
         # Kernels this server started: they stop with it, as local kernels do.
         self._started: set[str] = set()
@@ -240,7 +245,8 @@ class GatewayKernels(Kernels):
         # The folder is on this host, not the gateway's: it is not sent.
         await self.kernelspec(name, "/")
         body: dict[str, Any] = {"name": name}
-        kernel_env = {k: v for k, v in (env or {}).items() if k.startswith(_ENV_PREFIX)}
+        kernel_env = dict(self.kernel_env)
+        kernel_env.update((k, v) for k, v in (env or {}).items() if k.startswith(_ENV_PREFIX))
         if kernel_env:
             body["env"] = kernel_env
         model: KernelModel = await self.request_json("POST", "/api/kernels", json=body)
