@@ -16,7 +16,6 @@ import hashlib
 import marshal
 import os
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -86,13 +85,10 @@ def read_entry(entry: Path) -> bytes | None:
 
 def write_entry(entry: Path, data: bytes) -> None:
     """Store an entry, whole or not at all; a failure (read-only or full home) is ignored."""
-    # Written aside, then renamed: a reader sees the whole entry or none. No fsync: an
-    # entry lost in a crash is derived again.
-    partial = entry.with_name(f"{entry.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
+    # Atomic, so a reader sees the whole entry or none; not durable: an entry lost in a
+    # crash is derived again. Imported here: only a cache miss writes.
+    from modserver import atomic
+
+    with contextlib.suppress(OSError):
         entry.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        partial.write_bytes(data)
-        os.replace(partial, entry)
-    except OSError:
-        with contextlib.suppress(OSError):
-            partial.unlink()
+        atomic.write_bytes(entry, data, durable=False)
