@@ -361,11 +361,17 @@ def pytest_configure(config: pytest.Config) -> None:
     conformance fuzzing does) would write there. Tests that care set their own folders.
 
     Also spares each test process jsonschema's IRI grammar (~1.8 CPU-s), as the server's
-    late imports do: test modules import nbformat (and so jsonschema) directly.
+    late imports do: test modules import nbformat (and so jsonschema) directly. And keeps
+    the files' order under pytest-xdist (below).
     """
     from modserver.imports import defer_iri_grammar
 
     defer_iri_grammar()
+    # pytest-xdist hands out files with the most tests first, which sent the one-test
+    # conformance file (~14 s) last, to a worker the other then waited for: keep the order
+    # that pytest_collection_modifyitems gives instead (long files first).
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
     scratch = Path(tempfile.mkdtemp(prefix="modserver-tests-lab-"))
     os.environ.setdefault("JUPYTERLAB_SETTINGS_DIR", str(scratch / "user-settings"))
     os.environ.setdefault("JUPYTERLAB_WORKSPACES_DIR", str(scratch / "workspaces"))
