@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -24,10 +25,46 @@ from tests.conftest import TOKEN, RunningServer, start_server
 pytestmark = pytest.mark.slow
 
 
+@dataclass
+class CliResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def cli(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], root_dir: Path
+) -> Callable[..., CliResult]:
+    """Run a CLI command that ends before serving in the test process, through ``main``.
+
+    What ``python -m modserver.cli`` does but spawn the interpreter and import everything
+    again (~0.3 CPU-s a run); the tests of the process itself (exit codes through
+    ``sys.exit``, no traceback, signals) use ``modserver`` below.
+    """
+    from modserver.cli import main
+
+    def run(*args: str, env: dict[str, str] | None = None) -> CliResult:
+        for name in [n for n in os.environ if n.startswith("MODSERVER_")]:
+            monkeypatch.delenv(name)
+        for name, value in (env or {}).items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.chdir(root_dir)
+        capsys.readouterr()
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse's own exits (--version, --help)
+            code = int(exc.code or 0)
+        out, err = capsys.readouterr()
+        return CliResult(code, out, err)
+
+    return run
+
+
 def modserver(
     *args: str, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run the CLI to completion."""
+    """Run the CLI to completion in its own process."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("MODSERVER_")}
     full_env.update(env or {})
     return subprocess.run(
@@ -120,8 +157,8 @@ def test_startup_failure_stops_started_plugins_in_reverse_and_exits_1(root_dir: 
     assert trace.read_text().splitlines() == ["start hello", "stop hello"]
 
 
-def test_unknown_plugin_exits_2_listing_installed(root_dir: Path):
-    result = modserver("run", "--plugins", "hello,nope", cwd=root_dir)
+def test_unknown_plugin_exits_2_listing_installed(cli: Callable[..., CliResult]):
+    result = cli("run", "--plugins", "hello,nope")
     assert result.returncode == 2
     assert "unknown plugin 'nope'; installed:" in result.stderr
     assert "hello" in result.stderr.splitlines()[-1]
@@ -138,8 +175,8 @@ def test_invalid_setting_exits_2_without_traceback(root_dir: Path):
     )
 
 
-def test_bad_port_flag_gets_the_same_clear_error(root_dir: Path):
-    result = modserver("run", "--plugins", "hello", "--port", "eighty", cwd=root_dir)
+def test_bad_port_flag_gets_the_same_clear_error(cli: Callable[..., CliResult]):
+    result = cli("run", "--plugins", "hello", "--port", "eighty")
     assert result.returncode == 2
     assert result.stderr.strip() == (
         "modserver: error: invalid setting port = 'eighty' (from --port): "
@@ -147,14 +184,14 @@ def test_bad_port_flag_gets_the_same_clear_error(root_dir: Path):
     )
 
 
-def test_plugin_setting_error_names_section(root_dir: Path):
-    result = modserver("run", "--plugins", "hello", "--set", "hello.greting=hi", cwd=root_dir)
+def test_plugin_setting_error_names_section(cli: Callable[..., CliResult]):
+    result = cli("run", "--plugins", "hello", "--set", "hello.greting=hi")
     assert result.returncode == 2
     assert "unknown setting hello.greting (from --set hello.greting)" in result.stderr
 
 
-def test_settings_for_uninstalled_plugin_are_refused(root_dir: Path):
-    result = modserver("run", "--plugins", "hello", "--set", "helo.greeting=hi", cwd=root_dir)
+def test_settings_for_uninstalled_plugin_are_refused(cli: Callable[..., CliResult]):
+    result = cli("run", "--plugins", "hello", "--set", "helo.greeting=hi")
     assert result.returncode == 2
     assert (
         "settings section [helo] (from --set helo.greeting) names no installed plugin"
@@ -267,8 +304,8 @@ def test_busy_explicit_port_is_an_error(root_dir: Path):
     )
 
 
-def test_plugins_command_shows_table(root_dir: Path):
-    result = modserver("plugins", "--plugins", "hello", cwd=root_dir)
+def test_plugins_command_shows_table(cli: Callable[..., CliResult]):
+    result = cli("plugins", "--plugins", "hello")
     assert result.returncode == 0
     rows = {line.split()[0]: line for line in result.stdout.splitlines()}
     assert rows["NAME"].split() == ["NAME", "VERSION", "PROVIDES", "REQUIRES", "ENABLED"]
@@ -277,16 +314,17 @@ def test_plugins_command_shows_table(root_dir: Path):
     assert rows["explode"].endswith("no")
 
 
-def test_config_show_tells_where_each_value_came_from(root_dir: Path):
+def test_config_show_tells_where_each_value_came_from(
+    cli: Callable[..., CliResult], root_dir: Path
+):
     (root_dir / "modserver.toml").write_text('[hello]\ngreeting = "Hi"\n')
-    result = modserver(
+    result = cli(
         "config",
         "show",
         "--plugins",
         "hello",
         "--port",
         "9999",
-        cwd=root_dir,
         env={"MODSERVER_LOG_LEVEL": "warning"},
     )
     assert result.returncode == 0, result.stderr
@@ -298,16 +336,16 @@ def test_config_show_tells_where_each_value_came_from(root_dir: Path):
     assert 'greeting = "Hi"  # modserver.toml' in lines
 
 
-def test_list_shows_running_servers(server_factory, tmp_path: Path):
+def test_list_shows_running_servers(server_factory, tmp_path: Path, cli: Callable[..., CliResult]):
     runtime = tmp_path / "rt"
     server = server_factory(plugins="hello", runtime_dir=runtime)
-    result = modserver("list", cwd=tmp_path, env={"MODSERVER_RUNTIME_DIR": str(runtime)})
+    result = cli("list", env={"MODSERVER_RUNTIME_DIR": str(runtime)})
     assert result.returncode == 0
     assert f"{server.url}?token={TOKEN} :: {server.root_dir}" in result.stdout
 
 
-def test_version_flag(root_dir: Path):
-    result = modserver("--version", cwd=root_dir)
+def test_version_flag(cli: Callable[..., CliResult]):
+    result = cli("--version")
     assert result.stdout.strip() == "modserver 0.1.0"
 
 

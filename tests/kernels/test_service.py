@@ -27,6 +27,7 @@ from modserver.plugins import ENTRY_POINT_GROUP, InstalledPlugin, discover
 from modserver.settings import CORE, gather
 
 from tests.conftest import TOKEN, InProcessServer
+from tests.gate import Gate
 from tests.kernels.wsclient import KernelSocket, types
 from tests.kernels.wsclient import stdout as ws_stdout
 
@@ -247,10 +248,11 @@ def test_a_plugin_listener_of_a_websockets_session_gets_the_replies_to_its_reque
 
 
 def test_what_a_connection_misses_is_replayed_to_a_websocket_of_its_session(
-    server: InProcessServer, kernel_id: str
+    server: InProcessServer, kernel_id: str, tmp_path: Path
 ) -> None:
     kernels = kernels_of(server)
-    request = execute_request("import time; time.sleep(1.5); print('while away')", "hop")
+    gate = Gate(tmp_path)
+    request = execute_request(gate.wait() + "print('while away')", "hop")
     inbox = Inbox(msg_id=request.header["msg_id"])
 
     async def start_then_leave() -> None:
@@ -261,6 +263,7 @@ def test_what_a_connection_misses_is_replayed_to_a_websocket_of_its_session(
         stop()  # the last connection of "hop" goes: its messages are kept from now on
 
     server.call(start_then_leave)
+    gate.open()  # the cell prints only now, when "hop" has no connection left
     wait_for(lambda: kernel_model(server, kernel_id)["execution_state"] == "idle")
     assert "execute_reply" not in [m.msg_type for m in inbox.messages]
     back = KernelSocket.open(server, kernel_id, "v1", session="hop")
@@ -273,14 +276,16 @@ def test_what_a_connection_misses_is_replayed_to_a_websocket_of_its_session(
 
 
 def test_what_a_websocket_misses_is_replayed_to_a_plugin_connection_of_its_session(
-    server: InProcessServer, kernel_id: str
+    server: InProcessServer, kernel_id: str, tmp_path: Path
 ) -> None:
     kernels = kernels_of(server)
+    gate = Gate(tmp_path)
     ws = KernelSocket.open(server, kernel_id, "legacy", session="tab")
-    msg_id = ws.execute("import time; time.sleep(1.5); print('kept for you')")
+    msg_id = ws.execute(gate.wait() + "print('kept for you')")
     ws.until(lambda m: m["header"]["msg_type"] == "execute_input")
     ws.close()
     wait_for(lambda: kernel_model(server, kernel_id)["connections"] == 0)
+    gate.open()  # the cell prints only now, with no WebSocket of "tab" left
     wait_for(lambda: kernel_model(server, kernel_id)["execution_state"] == "idle")
     inbox = Inbox(msg_id=msg_id)
 

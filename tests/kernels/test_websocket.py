@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from tests.conftest import RunningServer
+from tests.gate import Gate
 from tests.kernels.wsclient import V1, KernelSocket, stdout, types
 from tests.raw_websocket import connect_unread
 
@@ -229,15 +231,17 @@ def test_same_session_replaces_the_stale_connection(
 
 
 def test_messages_missed_while_disconnected_are_replayed_on_reconnect(
-    kernel_server: RunningServer, kernel_id: str
+    kernel_server: RunningServer, kernel_id: str, tmp_path: Path
 ) -> None:
     session = uuid.uuid4().hex
+    gate = Gate(tmp_path)
     ws = KernelSocket.open(kernel_server, kernel_id, "legacy", session=session)
-    msg_id = ws.execute("import time; time.sleep(1.5); print('while you were away')")
+    msg_id = ws.execute(gate.wait() + "print('while you were away')")
     ws.until(lambda m: m["header"]["msg_type"] == "execute_input")
     ws.close()
     # The cell finishes while nobody is connected: the server sees the kernel go idle.
     wait_for(lambda: kernel_model(kernel_server, kernel_id)["connections"] == 0)
+    gate.open()
     wait_for(lambda: kernel_model(kernel_server, kernel_id)["execution_state"] == "idle")
     back = KernelSocket.open(kernel_server, kernel_id, "legacy", session=session)
     try:

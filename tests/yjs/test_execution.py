@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from tests.conftest import RunningServer
+from tests.gate import Gate
 from tests.yjs.conftest import EDITOR_TOKEN, start_yjs_server, write_notebook
 from tests.yjs.test_collaboration import wait_until
 from tests.yjs.yclient import YClient, put_session
@@ -101,10 +102,14 @@ def test_a_cell_run_by_the_server_shows_its_outputs_to_clients_and_in_the_file(
         watcher.close()
 
 
-def test_closing_the_browser_mid_run_loses_no_output(kernel_server: RunningServer, kernel_id: str):
+def test_closing_the_browser_mid_run_loses_no_output(
+    kernel_server: RunningServer, kernel_id: str, tmp_path: Path
+):
     path = kernel_server.root_dir / "long.ipynb"
-    code = (
-        "import time\nfor i in range(6):\n    print(f'tick {i}', flush=True)\n    time.sleep(0.3)"
+    gate = Gate(tmp_path)
+    # Ticks 0 and 1, then the rest only once the page is closed.
+    code = "for i in range(6):\n    print(f'tick {i}', flush=True)\n    if i == 1:\n" + gate.wait(
+        indent="        "
     )
     write_notebook(path, code)
     document = document_id(kernel_server, "long.ipynb")
@@ -119,6 +124,7 @@ def test_closing_the_browser_mid_run_loses_no_output(kernel_server: RunningServe
         browser.pump_until(lambda: "tick 1" in stream_text(outputs(browser)))
     finally:
         browser.close()  # the page is closed while the cell still prints
+    gate.open()
     run.join(60)
     assert replies and replies[0].json() == {"status": "ok"}
     expected = "".join(f"tick {i}\n" for i in range(6))
