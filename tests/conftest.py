@@ -186,6 +186,7 @@ class InProcessServer(RunningServer):
         from hypercorn.asyncio import serve
         from hypercorn.config import Config
         from modserver import create_app, lifespan_of
+        from modserver.app import server_of
 
         self._stack = ExitStack()
         output: list[str] = []
@@ -215,7 +216,12 @@ class InProcessServer(RunningServer):
                 partial(serve, self.app, config, shutdown_trigger=stopped.wait)  # type: ignore[arg-type]
             )
 
+            control = server_of(self.app).control
+
             def stop_serving() -> None:
+                # As `modserver run` does on SIGTERM: plugins close their WebSockets at
+                # once, instead of hypercorn waiting for them until its graceful timeout.
+                self._portal.call(control.notify_stopping)
                 self._portal.call(stopped.set)
                 serving.result(30)
 
