@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+#: The longest a cell waits at a closed gate: a test that failed before opening it must
+#: not leave a shared kernel busy for good.
+LONGEST_WAIT = 60
+
 
 class Gate:
     """A file that does not exist yet; ``wait`` is code that blocks until it does."""
@@ -20,7 +24,9 @@ class Gate:
         """Python source (one statement per line, each starting with ``indent``)."""
         return (
             f"{indent}import os as _os, time as _time\n"
-            f"{indent}while not _os.path.exists({str(self.path)!r}): _time.sleep(0.01)\n"
+            f"{indent}_until = _time.monotonic() + {LONGEST_WAIT}\n"
+            f"{indent}while not _os.path.exists({str(self.path)!r}) and _time.monotonic() < _until:\n"
+            f"{indent}    _time.sleep(0.01)\n"
         )
 
     def open(self) -> None:
