@@ -90,15 +90,17 @@ def _add_setting_flag(parser: argparse.ArgumentParser, *names: str, **options: A
 
 
 def _parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The command line's parser; with ``command``, only that subcommand gets its flags.
+    """The command line's parser; only ``command``'s subcommand gets its settings flags.
 
-    Generating the settings flags takes tens of milliseconds per subcommand, paid at
-    every start: the other subcommands are listed (for ``--help``) without them.
+    Generating the settings flags takes tens of milliseconds per subcommand (and imports
+    pydantic-settings), paid at every start: the other subcommands are listed (for
+    ``--help``) without them, and without a command (``--version``, ``--help``) none has
+    them, as the top level shows no subcommand's flags.
     """
     from modserver.version import __version__
 
     def settings_arguments(parser: argparse.ArgumentParser, name: str) -> None:
-        if command is None or command == name:
+        if command == name:
             _settings_arguments(parser)
 
     parser = argparse.ArgumentParser(
@@ -285,9 +287,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     core_commands = {"run", "plugins", "config", "list"}
     with _startup_without_gc(argv[:1] == ["run"]) as resume_gc:
-        from modserver.plugins import PluginError
-        from modserver.settings import SettingsError
-
         try:
             if argv and not argv[0].startswith("-") and argv[0] not in core_commands:
                 command = _plugin_command(argv[0])
@@ -305,9 +304,29 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return cmd_list(args)
             _parser().print_help()
             return USAGE_ERROR
-        except (SettingsError, PluginError) as exc:
+        except Exception as exc:
+            if not _is_user_error(exc):
+                raise
             print(f"modserver: error: {exc}", file=sys.stderr)
             return USAGE_ERROR
+
+
+def _is_user_error(exc: Exception) -> bool:
+    """Whether ``exc`` is a settings or plugin-selection error (exit 2, one line).
+
+    Looked up among the modules already imported: ``--version`` and ``--help`` then answer
+    without importing pydantic and the plugin machinery (~0.2 s), and a command that never
+    imported them cannot have raised their errors.
+    """
+    kinds = [
+        getattr(sys.modules[module], name)
+        for module, name in (
+            ("modserver.settings", "SettingsError"),
+            ("modserver.plugins", "PluginError"),
+        )
+        if module in sys.modules
+    ]
+    return isinstance(exc, tuple(kinds))
 
 
 def _forget_working_folder() -> None:
