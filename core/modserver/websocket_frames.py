@@ -121,12 +121,15 @@ async def send_messages(websocket: WebSocket, messages: Sequence[OutgoingMessage
         await websocket.send({"type": "websocket.send", SEND_MANY: list(messages)})
         return
     for message in messages:
-        if isinstance(message, str):
-            await websocket.send({"type": "websocket.send", "text": message})
-        elif isinstance(message, list):
-            await websocket.send({"type": "websocket.send", "bytes": b"".join(message)})
-        else:
-            await websocket.send({"type": "websocket.send", "bytes": message})
+        await websocket.send(single_event(message))
+
+
+def single_event(message: OutgoingMessage) -> Message:
+    """The plain ASGI event that sends ``message`` (a message given in parts is joined)."""
+    if isinstance(message, str):
+        return {"type": "websocket.send", "text": message}
+    data = b"".join(message) if isinstance(message, list) else message
+    return {"type": "websocket.send", "bytes": data}
 
 
 def advertise(scope: Scope, send: Send) -> None:
@@ -188,11 +191,7 @@ def adapt_hypercorn_sends() -> bool:
         if message is None or not framed_here(self, message):
             if message is not None and message.get(SEND_MANY) is not None:
                 for item in messages_of(message):  # hypercorn's own path, one at a time
-                    if isinstance(item, str):
-                        await original(self, {"type": "websocket.send", "text": item})
-                    else:
-                        data = b"".join(item) if isinstance(item, list) else item
-                        await original(self, {"type": "websocket.send", "bytes": data})
+                    await original(self, single_event(item))
             else:
                 await original(self, message)
             return
