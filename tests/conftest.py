@@ -466,12 +466,19 @@ RUNNING = re.compile(r"(?:Running on|Uvicorn running on) (http://127\.0\.0\.1:\d
 
 
 def start_embed_host(
-    root_dir: Path, *, server: str = "hypercorn", plugins: str = "hello", token: str = TOKEN
+    root_dir: Path,
+    *,
+    server: str = "hypercorn",
+    plugins: str = "hello",
+    token: str = TOKEN,
+    extra_env: dict[str, str] | None = None,
 ) -> RunningServer:
     """Serve ``tests/core/embed_host.py`` (modserver mounted at ``/jupyter`` in a host
-    Starlette app) with the ``server`` ASGI server's own command line.
+    Starlette app) with the ``server`` ASGI server's own command line, or with
+    ``hypercorn-program``: hypercorn's ``serve`` called by ``tests/core/embed_serve.py``.
 
     The returned ``url`` is modserver's, ``<host>/jupyter/``; stop it with ``stop()``.
+    ``extra_env`` adds environment variables.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("MODSERVER_")}
     env.update(
@@ -484,8 +491,11 @@ def start_embed_host(
             "JUPYTER_RUNTIME_DIR": str(root_dir.parent / f".runtime-{root_dir.name}" / "jupyter"),
         }
     )
+    env.update(extra_env or {})
     target = "tests.core.embed_host:host"
-    if server == "hypercorn":
+    if server == "hypercorn-program":
+        command = [sys.executable, "-m", "tests.core.embed_serve"]
+    elif server == "hypercorn":
         command = [sys.executable, "-m", "hypercorn", target, "--bind", "127.0.0.1:0"]
     elif server == "uvicorn":
         command = [sys.executable, "-m", "uvicorn", target, "--port", "0"]

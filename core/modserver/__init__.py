@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from modserver.version import __version__
 
 if TYPE_CHECKING:
-    from modserver.app import create_app, lifespan_of
+    from modserver.app import create_app, lifespan_of, notify_stopping
     from modserver.plugin import Plugin, PluginContext, ServerControl, hookimpl, hookspec
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "lifespan_of",
+    "notify_stopping",
 ]
 
 # Imported on first use (PEP 562): ``python -m modserver.cli`` imports this package first,
@@ -31,6 +32,7 @@ __all__ = [
 _LAZY = {
     "create_app": "modserver.app",
     "lifespan_of": "modserver.app",
+    "notify_stopping": "modserver.app",
     "Plugin": "modserver.plugin",
     "PluginContext": "modserver.plugin",
     "ServerControl": "modserver.plugin",

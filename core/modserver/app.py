@@ -431,3 +431,14 @@ def server_of(app: Starlette) -> Modserver:
 def lifespan_of(app: Starlette) -> AbstractAsyncContextManager[None]:
     """The plugins' lifespan of a modserver app, for a host app's lifespan to enter."""
     return server_of(app).lifespan()
+
+
+def notify_stopping(app: Starlette) -> None:
+    """Tell a modserver app that the server serving it has begun to stop.
+
+    The plugins close their long-lived connections (kernel, terminal and document
+    WebSockets) at once, so a graceful stop is not held up until the ASGI server's own
+    timeout. ``modserver run`` does this on SIGINT/SIGTERM; a host serving an embedded app
+    calls it when its own stop begins (docs/embedding.md). Calling it again does nothing.
+    """
+    server_of(app).control.notify_stopping()

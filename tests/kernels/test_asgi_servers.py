@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from websockets.exceptions import ConnectionClosed
 
 from tests.conftest import ASGI_SERVERS, RunningServer, start_embed_host
 from tests.kernels.wsclient import KernelSocket, stdout
@@ -70,3 +71,33 @@ def test_a_client_leaving_mid_output_is_not_an_error(server: str, tmp_path: Path
         host.stop()  # exit codes differ: uvicorn re-raises the SIGTERM it handled
     assert "Traceback" not in host.log(), host.log()
     assert "ERROR" not in host.log(), host.log()
+
+
+@pytest.mark.slow
+def test_a_host_that_calls_notify_stopping_stops_at_once_with_a_kernel_socket_open(
+    tmp_path: Path,
+):
+    # hypercorn waits up to its graceful timeout (here 120 s) for open connections before
+    # it stops; the host's call tells modserver to close its WebSockets first.
+    root = tmp_path / "root"
+    root.mkdir()
+    host = start_embed_host(
+        root,
+        server="hypercorn-program",
+        plugins="kernels",
+        extra_env={"EMBED_GRACEFUL_TIMEOUT": "120"},
+    )
+    try:
+        with host.client() as client:
+            kernel_id = client.post("api/kernels", json={"name": "python3"}).json()["id"]
+        ws = KernelSocket.open(host, kernel_id, "v1")
+        ws.send("kernel_info_request", {})
+        ws.until(lambda m: m["header"]["msg_type"] == "kernel_info_reply")
+        assert host.stop(timeout=60) == 0
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:  # what the kernel sent before (its "idle"), then the close
+                ws.recv(timeout=10)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 1001  # going away
+    finally:
+        host.stop()
+    assert "Traceback" not in host.log(), host.log()
