@@ -1,5 +1,9 @@
 """``Converter``: runs nbconvert for one app, in worker threads, bounded in number and time.
 
+A thread cannot be stopped: an export past the time limit is answered (504) at once, and
+its conversion keeps its place among the ``max_concurrent`` until nbconvert ends. So
+requests that time out one after another cannot pile up conversions beyond the limit.
+
 The notebook comes from the ``Contents`` service (the route reads it); nbconvert gets the
 parsed notebook and the resources jupyter_server gives it (title, modification date, the
 notebook's folder for relative images). An export whose result has extra files
@@ -11,12 +15,14 @@ from __future__ import annotations
 import io
 import os
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import partial
 from typing import Any
 
 import anyio
+from anyio.abc import TaskGroup
 from modserver.errors import RequestError
 from modserver.imports import late_import
 
@@ -52,11 +58,23 @@ class Export:
 
 
 class Converter:
-    """Exports notebooks; at most ``max_concurrent`` at once, each within ``timeout``."""
+    """Exports notebooks; at most ``max_concurrent`` at once, each answered within ``timeout``.
 
-    def __init__(self, timeout: float, max_concurrent: int) -> None:
+    Conversions run as tasks of ``group`` (the app's), so that one outlives a request that
+    stopped waiting for it. ``convert`` is the conversion itself (nbconvert's, by default).
+    """
+
+    def __init__(
+        self,
+        timeout: float,
+        max_concurrent: int,
+        group: TaskGroup,
+        convert: Callable[[str, dict[str, Any], str | None, bool | None], Export] | None = None,
+    ) -> None:
         self.timeout = timeout
         self._limiter = anyio.CapacityLimiter(max_concurrent)
+        self._group = group
+        self._convert = convert or _convert
         self._catalog: dict[str, str] | None = None
 
     async def catalog(self) -> dict[str, str]:
@@ -88,17 +106,45 @@ class Converter:
         ``folder`` is the notebook's folder on disk, if it is on disk (relative images).
         """
         await self.check(format)
-        job = partial(_convert, format, model, folder, sanitize_html)
-        with anyio.move_on_after(self.timeout):
-            # abandon_on_cancel: a thread cannot be stopped; past the time limit the
-            # request is answered and the thread's result is dropped when it ends.
-            return await anyio.to_thread.run_sync(
-                job, limiter=self._limiter, abandon_on_cancel=True
-            )
+        job = partial(self._convert, format, model, folder, sanitize_html)
+        conversion = _Conversion()
+        self._group.start_soon(self._run, job, conversion)
+        try:
+            with anyio.move_on_after(self.timeout):
+                await conversion.done.wait()
+                return conversion.result()
+        finally:
+            conversion.wanted = False  # answered, timed out or the client left
         raise ExportTimedOut(
             f"Exporting {model['path']} to {format} took longer than {self.timeout:g} s "
             "(setting nbconvert.timeout)"
         )
+
+    async def _run(self, job: Callable[[], Export], conversion: _Conversion) -> None:
+        async with self._limiter:  # held until nbconvert ends, past the time limit too
+            if conversion.wanted:
+                try:
+                    # Abandoned only when the server stops: its process ends anyway.
+                    conversion.outcome = await anyio.to_thread.run_sync(job, abandon_on_cancel=True)
+                except Exception as exc:  # the request's task raises it
+                    conversion.outcome = exc
+        conversion.done.set()
+
+
+class _Conversion:
+    """One export between the request that asked for it and the task that runs it."""
+
+    def __init__(self) -> None:
+        self.done = anyio.Event()
+        self.wanted = True  # False once the request stopped waiting: not started then
+        self.outcome: Export | Exception | None = None
+
+    def result(self) -> Export:
+        """The export, or the error the conversion raised."""
+        if isinstance(self.outcome, Exception):
+            raise self.outcome
+        assert self.outcome is not None, "a wanted conversion always has an outcome"
+        return self.outcome
 
 
 def _convert(

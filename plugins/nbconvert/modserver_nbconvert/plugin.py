@@ -35,7 +35,8 @@ class NbconvertPlugin(Plugin):
             from modserver_nbconvert.converter import Converter
 
             settings = context.settings_as(NbconvertSettings)
-            with context.keep(Converter(settings.timeout, settings.max_concurrent)):
+            converter = Converter(settings.timeout, settings.max_concurrent, context.task_group)
+            with context.keep(converter):
                 yield
 
         return lifespan()
