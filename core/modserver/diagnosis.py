@@ -19,10 +19,10 @@ from modserver.plugins import (
     PluginError,
     duplicate_problem,
     hook_manager,
+    hook_problems,
     installed_entries,
     load,
     resolve,
-    unknown_hooks,
 )
 
 
@@ -92,7 +92,8 @@ def _load_each(entries: Iterable[InstalledPlugin]) -> list[PluginReport]:
 
 
 def _check_hooks(reports: list[PluginReport]) -> None:
-    """Hooks no installed plugin's hookspec declares, or with arguments it does not pass."""
+    """Hooks no installed plugin's hookspec declares, with arguments it does not pass, or
+    async where the hookspec is not."""
     pm = hook_manager(r.plugin for r in reports if r.plugin is not None)
     registered = []
     for report in reports:
@@ -105,7 +106,7 @@ def _check_hooks(reports: list[PluginReport]) -> None:
             registered.append(report)
     for report in registered:
         assert report.plugin is not None
-        report.problems.extend(unknown_hooks(pm, report.plugin))
+        report.problems.extend(hook_problems(pm, report.plugin))
 
 
 def _check_requirements(reports: list[PluginReport]) -> None:

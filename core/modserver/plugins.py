@@ -8,6 +8,7 @@ the fix. Only the selected plugins (and the providers they need) are imported.
 from __future__ import annotations
 
 import difflib
+import inspect
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -278,9 +279,10 @@ def _describe_cycle(deps: dict[str, set[str]], done: set[str]) -> str:
 def plugin_manager(plugins: Sequence[Plugin]) -> pluggy.PluginManager:
     """A pluggy manager knowing every hookspec, with ``plugins`` registered in order.
 
-    A hook implementation that no hookspec declares (a typo such as ``modserver_rotues``)
-    or that asks for arguments its hookspec does not pass is a ``PluginError`` naming the
-    plugin and the fix, before anything starts.
+    A hook implementation that no hookspec declares (a typo such as ``modserver_rotues``),
+    that asks for arguments its hookspec does not pass, or that is an ``async def`` (hooks
+    are plain calls: the coroutine would never run) is a ``PluginError`` naming the plugin
+    and the fix, before anything starts.
     """
     pm = hook_manager(plugins)
     for plugin in plugins:
@@ -292,9 +294,9 @@ def plugin_manager(plugins: Sequence[Plugin]) -> pluggy.PluginManager:
                 f"not pass: {_first_line(exc)}; accept only the hookspec's arguments"
             ) from None
     for plugin in plugins:
-        unknown = unknown_hooks(pm, plugin)
-        if unknown:
-            raise PluginError(unknown[0])
+        problems = hook_problems(pm, plugin)
+        if problems:
+            raise PluginError(problems[0])
     return pm
 
 
@@ -310,13 +312,22 @@ def hook_manager(plugins: Iterable[Plugin]) -> pluggy.PluginManager:
     return pm
 
 
-def unknown_hooks(pm: pluggy.PluginManager, plugin: Plugin) -> list[str]:
-    """One message per hook implementation of ``plugin`` that no hookspec declares."""
+def hook_problems(pm: pluggy.PluginManager, plugin: Plugin) -> list[str]:
+    """One message per hook implementation of ``plugin`` that no hookspec declares, or
+    that is a coroutine function where its hookspec is a plain function."""
     known = sorted(name for name in vars(pm.hook) if not name.startswith("_"))
     known = [name for name in known if getattr(pm.hook, name).has_spec()]
     problems = []
     for caller in pm.get_hookcallers(plugin) or []:
         own = [i for i in caller.get_hookimpls() if i.plugin is plugin]
+        spec_is_plain = caller.spec is not None and not _is_async(caller.spec.function)
+        if spec_is_plain and any(_is_async(i.function) for i in own):
+            problems.append(
+                f"plugin {plugin.name!r} implements hook {caller.name!r} with an async "
+                "def, but hooks are called without await: the coroutine would never "
+                "run; make it a plain def (start async work in context.task_group, or "
+                "do it in the plugin's lifespan)"
+            )
         if caller.has_spec() or all(i.optionalhook for i in own):
             continue
         close = difflib.get_close_matches(caller.name, known, n=1)
@@ -327,6 +338,10 @@ def unknown_hooks(pm: pluggy.PluginManager, plugin: Plugin) -> list[str]:
             "it belongs to a plugin that may not be enabled"
         )
     return problems
+
+
+def _is_async(function: object) -> bool:
+    return inspect.iscoroutinefunction(function) or inspect.isasyncgenfunction(function)
 
 
 def _first_line(exc: Exception) -> str:

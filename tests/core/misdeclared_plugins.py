@@ -54,6 +54,16 @@ class ContentsHookUserPlugin(Plugin):
         return None
 
 
+class AsyncHookPlugin(Plugin):
+    """Implements a (plain) contents hook with ``async def``: the coroutine would never run."""
+
+    name = "async_hook"
+
+    @hookimpl
+    async def contents_post_save(self, model: dict[str, Any], path: str) -> None:
+        return None
+
+
 class ForgetfulProviderPlugin(Plugin):
     """Declares that it provides ``Widget`` but never provides it."""
 
@@ -62,6 +72,7 @@ class ForgetfulProviderPlugin(Plugin):
 
 
 typo_hook = TypoHookPlugin()
+async_hook = AsyncHookPlugin()
 wrong_argument = WrongArgumentPlugin()
 optional_foreign_hook = OptionalForeignHookPlugin()
 contents_hook_user = ContentsHookUserPlugin()

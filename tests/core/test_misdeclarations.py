@@ -40,6 +40,14 @@ def test_hook_asking_for_arguments_the_hookspec_lacks_is_an_error(tmp_path: Path
         build_with(tmp_path, "wrong_argument")
 
 
+def test_hook_written_as_async_def_is_an_error_saying_it_would_never_run(tmp_path: Path):
+    with pytest.raises(PluginError) as info:
+        build_with(tmp_path, "async_hook")
+    message = str(info.value)
+    assert "plugin 'async_hook' implements hook 'contents_post_save' with an async def" in message
+    assert "make it a plain def" in message
+
+
 def test_optional_hook_of_a_plugin_not_enabled_is_accepted(tmp_path: Path):
     assert [p.name for p in build_with(tmp_path, "optional_foreign_hook").plugins] == [
         "optional_foreign_hook"
