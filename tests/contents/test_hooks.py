@@ -108,6 +108,36 @@ def test_a_pre_save_hook_can_strip_outputs_before_they_reach_the_disk(root_dir: 
     assert recorded(app) == [("pre_save", "n.ipynb"), ("post_save", ("n.ipynb", True))]
 
 
+def test_new_untitled_items_and_copies_are_saves_the_hooks_see(root_dir: Path) -> None:
+    # As in jupyter_server: a hook that strips outputs strips them from copies too.
+    app = recorder_app(root_dir)
+    nb = new_notebook()
+    cell = new_code_cell("print(1)", execution_count=1)
+    cell.outputs = [new_output("stream", name="stdout", text="1\n")]
+    nb.cells.append(cell)
+    nbformat.write(nb, root_dir / "n.ipynb")
+    (root_dir / "folder").mkdir()
+
+    async def scenario(client: httpx.AsyncClient) -> None:
+        response = await client.post("/api/contents", json={"type": "notebook"})
+        assert (response.status_code, response.json()["path"]) == (201, "Untitled.ipynb")
+        response = await client.post("/api/contents", json={"copy_from": "n.ipynb"})
+        assert (response.status_code, response.json()["path"]) == (201, "n-Copy1.ipynb")
+        # A folder is copied as it is: not a save.
+        response = await client.post("/api/contents", json={"copy_from": "folder"})
+        assert (response.status_code, response.json()["path"]) == (201, "folder-Copy1")
+
+    run_with_app(app, scenario)
+    assert nbformat.read(root_dir / "n-Copy1.ipynb", as_version=4).cells[0].outputs == []
+    assert nbformat.read(root_dir / "n.ipynb", as_version=4).cells[0].outputs != []
+    assert recorded(app) == [
+        ("pre_save", "Untitled.ipynb"),
+        ("post_save", ("Untitled.ipynb", True)),
+        ("pre_save", "n-Copy1.ipynb"),
+        ("post_save", ("n-Copy1.ipynb", True)),
+    ]
+
+
 def test_renames_and_deletes_are_announced(root_dir: Path) -> None:
     app = recorder_app(root_dir)
     (root_dir / "a.txt").write_text("x")

@@ -69,9 +69,11 @@ class LocalContents(Contents):
 
         Only while no plugin implements the save hooks: they are promised the content.
         """
-        return not (
-            self.hook.implemented("contents_pre_save")
-            or self.hook.implemented("contents_post_save")
+        return not self._save_hooks()
+
+    def _save_hooks(self) -> bool:
+        return self.hook.implemented("contents_pre_save") or self.hook.implemented(
+            "contents_post_save"
         )
 
     async def save(self, model: ContentsModel, path: str) -> ContentsModel:
@@ -82,7 +84,9 @@ class LocalContents(Contents):
         """Create ``path``, filling in an empty file or notebook when ``model`` has no content."""
         return await self._saving(model, path, self.store.create)
 
-    async def _saving(self, model: ContentsModel, path: str, write: Any) -> ContentsModel:
+    async def _saving(
+        self, model: ContentsModel, path: str, write: Any, event: bool = True
+    ) -> ContentsModel:
         chunk = model.get("chunk")
         if chunk in (None, 1):  # once per upload, not once per chunk
             self.hook.contents_pre_save(model=model, path=path)
@@ -92,22 +96,41 @@ class LocalContents(Contents):
                 model={**saved, "content": model.get("content"), "format": model.get("format")},
                 path=saved["path"],
             )
-            self._emit("save", saved["path"])
+            if event:
+                self._emit("save", saved["path"])
         return saved
 
     async def new_untitled(
         self, path: str = "", *, type: ContentType | Literal[""] = "file", ext: str = ""
     ) -> ContentsModel:
-        """Create ``untitled.txt`` / ``Untitled.ipynb`` / ``Untitled Folder`` in ``path``."""
+        """Create ``untitled.txt`` / ``Untitled.ipynb`` / ``Untitled Folder`` in ``path``.
+
+        A save, as in jupyter_server: the save hooks see the new (empty) item.
+        """
         async with self._naming:
-            model = await anyio.to_thread.run_sync(self.store.new_untitled, path, type, ext)
-        self._emit("save", model["path"])
-        return model
+            model, target = await anyio.to_thread.run_sync(
+                self.store.untitled_model, path, type, ext
+            )
+            return await self._saving(model, target, self.store.save)
 
     async def copy(self, from_path: str, to_dir: str | None = None) -> ContentsModel:
-        """Copy ``from_path`` into folder ``to_dir`` as ``name-CopyN`` (or to a new path)."""
+        """Copy ``from_path`` into folder ``to_dir`` as ``name-CopyN`` (or to a new path).
+
+        A file is copied on disk as it is, unless a plugin implements the save hooks: then,
+        as in jupyter_server, the copy is a save of the file's content, which the hooks see
+        (and may change: a hook that strips outputs strips them from copies too). A folder
+        is always copied as it is.
+        """
         async with self._naming:
-            model = await anyio.to_thread.run_sync(self.store.copy, from_path, to_dir)
+            if self._save_hooks() and await self.file_exists(from_path):
+                _, _, target = await anyio.to_thread.run_sync(
+                    self.store.copy_target, from_path, to_dir
+                )
+                source = await self.get(from_path, content=True)
+                content = {key: source[key] for key in ("type", "format", "content")}
+                model = await self._saving(content, target, self.store.save, event=False)
+            else:
+                model = await anyio.to_thread.run_sync(self.store.copy, from_path, to_dir)
         self._emit("copy", model["path"], from_path.strip("/"))
         return model
 

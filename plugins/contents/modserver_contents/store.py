@@ -415,6 +415,11 @@ class FileStore:
 
     def create(self, model: ContentsModel, path: str) -> ContentsModel:
         """Create ``path`` (a PUT of a new name): defaults fill what the model leaves out."""
+        return self.save(self.new_model(model, path), path)
+
+    @staticmethod
+    def new_model(model: ContentsModel, path: str) -> ContentsModel:
+        """``model`` with the defaults of a new file: an empty file or notebook."""
         model = dict(model)
         model.setdefault("type", "notebook" if path.endswith(".ipynb") else "file")
         if "content" not in model and model["type"] != "directory":
@@ -422,10 +427,14 @@ class FileStore:
                 model.update(content=notebooks.new_notebook(), format="json")
             else:
                 model.update(content="", format="text", type="file")
-        return self.save(model, path)
+        return model
 
     def new_untitled(self, path: str, type: str, ext: str) -> ContentsModel:
         """Create an untitled file, notebook or folder in folder ``path``."""
+        return self.create(*self.untitled_model(path, type, ext))
+
+    def untitled_model(self, path: str, type: str, ext: str) -> tuple[ContentsModel, str]:
+        """The model and the free path for an untitled item in folder ``path``."""
         api_dir, disk_dir = self._writable(path, "create")
         if not os.path.isdir(disk_dir):
             raise ContentsError(404, f"No such directory: {api_dir}")
@@ -435,10 +444,28 @@ class FileStore:
         name = naming.untitled_name(
             kind, ext, lambda candidate: os.path.lexists(os.path.join(disk_dir, candidate))
         )
-        return self.create({"type": kind}, _join(api_dir, name))
+        target = _join(api_dir, name)
+        return self.new_model({"type": kind}, target), target
 
     def copy(self, from_path: str, to_path: str | None) -> ContentsModel:
         """Copy a file or folder into folder ``to_path`` (as ``name-CopyN``) or to a new name."""
+        api_from, disk_from, api_target = self.copy_target(from_path, to_path)
+        disk_target = confined_path(self.resolver.root, self.resolver.join(api_target))
+        try:
+            if os.path.isdir(disk_from):
+                if within(disk_target, os.path.realpath(disk_from)):
+                    raise ContentsError(400, f"Cannot copy {api_from!r} into itself")
+                self._check_folder_size(disk_from, api_from)
+                shutil.copytree(disk_from, disk_target, symlinks=True)
+            else:
+                atomic.copy_file(disk_from, disk_target)
+        except PermissionError:
+            raise ContentsError(403, f"Permission denied: {api_target!r}") from None
+        return self.get(api_target, content=False)
+
+    def copy_target(self, from_path: str, to_path: str | None) -> tuple[str, str, str]:
+        """Where a copy of ``from_path`` goes: the source's API and disk paths, the target's
+        API path (``name-CopyN`` in folder ``to_path``, or ``to_path`` itself)."""
         api_from, disk_from = self._writable(from_path, "copy")
         if not api_from or not os.path.exists(disk_from):
             raise _missing(api_from)
@@ -457,18 +484,7 @@ class FileStore:
             api_target = api_to
         else:
             raise ContentsError(404, f"No such directory: {api_to}")
-        disk_target = confined_path(self.resolver.root, self.resolver.join(api_target))
-        try:
-            if os.path.isdir(disk_from):
-                if within(disk_target, os.path.realpath(disk_from)):
-                    raise ContentsError(400, f"Cannot copy {api_from!r} into itself")
-                self._check_folder_size(disk_from, api_from)
-                shutil.copytree(disk_from, disk_target, symlinks=True)
-            else:
-                atomic.copy_file(disk_from, disk_target)
-        except PermissionError:
-            raise ContentsError(403, f"Permission denied: {api_target!r}") from None
-        return self.get(api_target, content=False)
+        return api_from, disk_from, api_target
 
     def _check_folder_size(self, disk_path: str, api_path: str) -> None:
         limit = self.settings.max_copy_folder_size_mb * 1024 * 1024
