@@ -366,10 +366,12 @@ def _collect_routes(server: Modserver) -> list[BaseRoute]:
 
 
 def _check_openapi(server: Modserver, route_keys: Iterable[str]) -> None:
-    """Every operation a plugin's OpenAPI fragment documents must be a route it serves."""
-    from modserver.openapi import served_operations, unserved_operations
+    """Every operation a plugin's OpenAPI fragment documents must be a route it serves,
+    and its components must not redefine the core's or another plugin's."""
+    from modserver.openapi import component_conflicts, served_operations, unserved_operations
 
     served = served_operations(route_keys)
+    fragments = []
     for plugin in server.plugins:
         fragment = call_plugin_hook(
             server.plugin_manager, plugin, "modserver_openapi", context=server.contexts[plugin.name]
@@ -381,6 +383,10 @@ def _check_openapi(server: Modserver, route_keys: Iterable[str]) -> None:
                 "fragment (modserver_openapi), but no route serves it: fix the fragment "
                 "(paths relative to base_url, parameters as {name}) or serve the route"
             )
+        fragments.append((plugin.name, fragment or {}))
+    conflicts = component_conflicts(fragments)
+    if conflicts:
+        raise PluginError(conflicts[0])
 
 
 def _plugin_routes(server: Modserver) -> list[tuple[str, list[BaseRoute]]]:

@@ -154,17 +154,26 @@ def cmd_plugins(args: argparse.Namespace) -> int:
     Lists every plugin even when some are misdeclared (marked ``broken``, with the reason
     below the table): it is the tool to diagnose them. Exits 1 if anything is broken.
     """
-    from modserver.diagnosis import survey
+    from modserver.diagnosis import assembly_problem, survey
     from modserver.settings import SettingsError, validate_core
 
     problems: list[str] = []
     selected: list[str] | None
+    raw = _raw_settings(args)
     try:
-        selected = validate_core(_raw_settings(args)).plugins
+        selected = validate_core(raw).plugins
     except SettingsError as exc:
         problems.append(f"settings: {exc}")
         selected = None  # which plugins would run is unknown
     result = survey(selected or [], os.environ)
+    if (
+        selected is not None
+        and not result.selection_problem
+        and not any(report.problems for report in result.reports)
+    ):
+        # What only building the app finds: settings of the plugins, their routes and
+        # OpenAPI fragments (as `run` does before it starts anything).
+        result.selection_problem = assembly_problem(raw)
     rows = [("NAME", "VERSION", "PROVIDES", "REQUIRES", "ENABLED")]
     for report in result.reports:
         plugin = report.plugin

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pluggy
+
+if TYPE_CHECKING:
+    from modserver.settings import RawSettings
 
 from modserver.plugin import Plugin
 from modserver.plugins import (
@@ -67,6 +71,19 @@ def survey(selected: list[str], environ: Mapping[str, str] | None = None) -> Sur
     except PluginError as exc:
         return Survey(reports, set(), str(exc))
     return Survey(reports, enabled, None)
+
+
+def assembly_problem(raw: RawSettings) -> str | None:
+    """Why the app ``run`` would serve cannot be built (its plugins' settings, routes and
+    OpenAPI fragments), or None. Nothing starts: no lifespan runs."""
+    from modserver.app import assemble, build
+    from modserver.settings import SettingsError
+
+    try:
+        assemble(build(raw), manage_lifespan=False)
+    except (PluginError, SettingsError) as exc:
+        return str(exc)
+    return None
 
 
 def _load_each(entries: Iterable[InstalledPlugin]) -> list[PluginReport]:

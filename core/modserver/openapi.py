@@ -132,9 +132,50 @@ def _error(description: str) -> dict[str, Any]:
     }
 
 
+def component_conflicts(fragments: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    """One message per component a plugin defines that the core or another plugin defines
+    differently: the merged document keeps one, so the others' ``$ref`` would change."""
+    owners: dict[tuple[str, str], tuple[str, Any]] = {
+        (kind, name): ("the core", value)
+        for kind, items in _core_document("0")["components"].items()
+        for name, value in items.items()
+    }
+    problems = []
+    for plugin, fragment in fragments:
+        for kind, items in (fragment.get("components") or {}).items():
+            for name, value in (items or {}).items():
+                owner = owners.setdefault((kind, name), (f"plugin {plugin!r}", value))
+                if owner[1] != value:
+                    problems.append(
+                        f"plugin {plugin!r} defines components.{kind}.{name} in its OpenAPI "
+                        f"fragment, which {owner[0]} defines differently: give yours its own "
+                        f"name (e.g. {_camel(plugin)}{name}), or $ref the existing one"
+                    )
+    return problems
+
+
+def _camel(name: str) -> str:
+    return "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", name))
+
+
 def merge(version: str, fragments: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
-    """One OpenAPI 3.0 document from the core's paths and each plugin's fragment."""
-    document: dict[str, Any] = {
+    """One OpenAPI 3.0 document from the core's paths and each plugin's fragment.
+
+    Path items merge per method: two plugins may document different methods of one path.
+    """
+    document = _core_document(version)
+    for _plugin, fragment in fragments:
+        for path, item in (fragment.get("paths") or {}).items():
+            document["paths"].setdefault(path, {}).update(item or {})
+        for kind, items in fragment.get("components", {}).items():
+            document["components"].setdefault(kind, {}).update(items)
+    _document_guard_errors(document["paths"])
+    return document
+
+
+def _core_document(version: str) -> dict[str, Any]:
+    """The document before any plugin's fragment: the core's paths and components."""
+    return {
         "openapi": "3.0.3",
         "info": {"title": "modserver", "version": version},
         "security": [{"token": []}],
@@ -153,12 +194,6 @@ def merge(version: str, fragments: list[tuple[str, dict[str, Any]]]) -> dict[str
             },
         },
     }
-    for _plugin, fragment in fragments:
-        document["paths"].update(fragment.get("paths", {}))
-        for kind, items in fragment.get("components", {}).items():
-            document["components"].setdefault(kind, {}).update(items)
-    _document_guard_errors(document["paths"])
-    return document
 
 
 def _document_guard_errors(paths: dict[str, Any]) -> None:

@@ -124,5 +124,17 @@ class MisdocumentedPlugin(_DocumentedPlugin):
     }
 
 
+class ErrorRedefiningPlugin(WellDocumentedPlugin):
+    """Defines its own ``Error`` schema, which the core's operations already refer to."""
+
+    name = "error_redefining"
+
+    @hookimpl
+    def modserver_openapi(self, context: PluginContext) -> dict[str, Any]:
+        schema = {"type": "object", "properties": {"detail": {"type": "string"}}}
+        return {"paths": self.paths, "components": {"schemas": {"Error": schema}}}
+
+
 well_documented = WellDocumentedPlugin()
+error_redefining = ErrorRedefiningPlugin()
 misdocumented = MisdocumentedPlugin()

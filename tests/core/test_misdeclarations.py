@@ -105,3 +105,13 @@ def test_openapi_fragment_documenting_unserved_routes_is_an_error(tmp_path: Path
 
 def test_openapi_fragment_may_write_a_path_parameter_without_its_convertor(tmp_path: Path):
     assemble(build_with(tmp_path, "well_documented"))  # {path} documents {path:path}
+
+
+def test_openapi_component_redefining_the_cores_is_an_error(tmp_path: Path):
+    # The merged document keeps one Error schema: every other operation's $ref would change.
+    with pytest.raises(PluginError) as info:
+        assemble(build_with(tmp_path, "error_redefining"))
+    message = str(info.value)
+    assert "plugin 'error_redefining' defines components.schemas.Error" in message
+    assert "which the core defines differently" in message
+    assert "ErrorRedefiningError" in message  # a name of its own to use instead

@@ -46,9 +46,12 @@ def test_duplicate_plugin_name_error_names_both_distributions(
     assert "pip uninstall" in message
 
 
-def run_plugins_command(site: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+def run_plugins_command(
+    site: Path, cwd: Path, extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MODSERVER_")}
     env["PYTHONPATH"] = os.pathsep.join([str(site), str(REPO)])
+    env.update(extra_env or {})
     return subprocess.run(
         [sys.executable, "-m", "modserver.cli", "plugins"],
         capture_output=True,
@@ -87,3 +90,20 @@ def test_plugins_command_lists_everything_and_marks_the_broken_ones(site: Path, 
     )
     assert any(line.startswith("problem: explode: ") for line in problems)  # requires hello
     assert "Traceback" not in result.stderr
+
+
+def test_plugins_command_reports_what_only_building_the_app_finds(tmp_path: Path):
+    # Every plugin loads and its hooks are right, but its OpenAPI fragment documents a
+    # route it does not serve: `run` refuses to start, so `plugins` must say so too.
+    site = tmp_path / "site"
+    install_fake_distribution(
+        site, "misdocumented", "0.1", "misdocumented = tests.core.misdeclared_plugins:misdocumented"
+    )
+    result = run_plugins_command(site, tmp_path, {"MODSERVER_PLUGINS": "misdocumented"})
+    assert result.returncode == 1, result.stdout + result.stderr
+    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines() if " " in line}
+    assert rows["misdocumented"][-1] == "yes"
+    assert (
+        "problem: the selected plugins cannot start: plugin 'misdocumented' documents "
+        "GET /widget/{path}"
+    ) in result.stdout
