@@ -156,7 +156,10 @@ class Modserver:
             )
             if fragment:
                 fragments.append((plugin.name, fragment))
-        return merge(__version__, fragments)
+        document = merge(__version__, fragments)
+        # Paths are relative to base_url: say where they start, for clients of the document.
+        document["servers"] = [{"url": self.settings.base_url}]
+        return document
 
     def open_url(self, url: str) -> str:
         """The URL to print for users: each plugin in turn may add a token or a path."""

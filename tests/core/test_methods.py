@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+import yaml
 from modserver import create_app
 
 with warnings.catch_warnings():
@@ -61,3 +63,21 @@ def test_each_method_of_a_path_still_reaches_its_own_route(client: TestClient):
     assert client.get("/api/contents/x/checkpoints").json() == []
     assert client.patch("/api/contents/x", json={"path": "y"}).json()["path"] == "y"
     assert client.head("/api/status").status_code == 200
+
+
+def test_the_spec_under_a_base_url_says_where_its_paths_start(tmp_path: Path) -> None:
+    app = create_app(
+        plugins=["contents"],
+        settings={
+            "root_dir": str(tmp_path),
+            "runtime_dir": str(tmp_path / "runtime"),
+            "base_url": "/x/",
+            "auth": {"token": TOKEN},
+        },
+        use_env=False,
+    )
+    headers = {"Authorization": f"token {TOKEN}"}
+    with TestClient(app, base_url="http://127.0.0.1", headers=headers) as test_client:
+        spec = yaml.safe_load(test_client.get("/x/api/spec.yaml").text)
+    assert spec["servers"] == [{"url": "/x/"}]
+    assert "/api/contents/{path}" in spec["paths"]  # relative to that
