@@ -442,7 +442,7 @@ def validate_section(model: type[BaseModel], raw: RawSettings, section: str) -> 
     try:
         return model.model_validate(raw.section(section))
     except ValidationError as exc:
-        raise SettingsError(_describe(exc, raw, section)) from None
+        raise SettingsError(_describe(exc, raw, section, model)) from None
 
 
 def validate_core(raw: RawSettings) -> CoreSettings:
@@ -452,7 +452,7 @@ def validate_core(raw: RawSettings) -> CoreSettings:
     return settings
 
 
-def _describe(exc: ValidationError, raw: RawSettings, section: str) -> str:
+def _describe(exc: ValidationError, raw: RawSettings, section: str, model: type[BaseModel]) -> str:
     lines = []
     for error in exc.errors():
         key = ".".join(str(p) for p in error["loc"]) or "?"
@@ -460,7 +460,11 @@ def _describe(exc: ValidationError, raw: RawSettings, section: str) -> str:
         name = key if section == CORE else f"{section}.{key}"
         source = raw.origin(section, top)
         if error["type"] == "extra_forbidden":
-            lines.append(f"unknown setting {name} (from {source})")
+            known = model.model_fields if len(error["loc"]) == 1 else ()
+            close = difflib.get_close_matches(top, known, n=1)
+            prefix = "" if section == CORE else f"{section}."
+            hint = f": did you mean {prefix}{close[0]}?" if close else ""
+            lines.append(f"unknown setting {name} (from {source}){hint}")
         else:
             lines.append(
                 f"invalid setting {name} = {error.get('input')!r} (from {source}): {error['msg']}"

@@ -187,7 +187,9 @@ def test_bad_port_flag_gets_the_same_clear_error(cli: Callable[..., CliResult]):
 def test_plugin_setting_error_names_section(cli: Callable[..., CliResult]):
     result = cli("run", "--plugins", "hello", "--set", "hello.greting=hi")
     assert result.returncode == 2
-    assert "unknown setting hello.greting (from --set hello.greting)" in result.stderr
+    assert (
+        "unknown setting hello.greting (from --set hello.greting): did you mean hello.greeting?"
+    ) in result.stderr
 
 
 def test_settings_for_uninstalled_plugin_are_refused(cli: Callable[..., CliResult]):

@@ -55,7 +55,9 @@ def test_port_out_of_range_is_refused():
 def test_unknown_core_key_in_config_is_an_error(tmp_path: Path):
     config = tmp_path / "c.toml"
     config.write_text("prot = 1\n")
-    with pytest.raises(SettingsError, match=r"unknown setting prot \(from .*c.toml\)"):
+    with pytest.raises(
+        SettingsError, match=r"unknown setting prot \(from .*c.toml\): did you mean port\?"
+    ):
         validate_core(gather(config_file=config, env={}))
 
 
