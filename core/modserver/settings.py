@@ -25,6 +25,7 @@ from pydantic_settings import (
     EnvSettingsSource,
     InitSettingsSource,
     NoDecode,
+    PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
@@ -50,11 +51,27 @@ def _default_runtime_dir() -> Path:
 class CoreSettings(BaseSettings):
     """The core's own settings (top level of modserver.toml, env ``MODSERVER_<KEY>``)."""
 
-    # How pydantic-settings' sources read the environment. Validation goes through
-    # ``validate_core`` (``model_validate``), which reads no source by itself.
+    # How pydantic-settings' sources read the environment (``gather`` runs them, on the
+    # environment it is given). Validation goes through ``validate_core``.
     model_config = SettingsConfigDict(
         extra="forbid", env_prefix=ENV_PREFIX, env_nested_delimiter=NESTED_DELIMITER
     )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Only the values given: validating must not read the process environment too.
+
+        Otherwise ``create_app(use_env=False)`` (and ``gather(env={})``) still took
+        ``MODSERVER_PORT`` and the other core keys from ``os.environ``.
+        """
+        return (init_settings,)
 
     host: str = Field("127.0.0.1", description="Interface to listen on.")
     port: int = Field(

@@ -158,3 +158,11 @@ def test_empty_table_of_an_unknown_section_in_the_config_is_an_error(tmp_path: P
     config.write_text("[users]\n")
     with pytest.raises(SettingsError, match=r"section \[users\] \(from .*modserver.toml\)"):
         build_tables(tmp_path, env={}, config_file=config)
+
+
+def test_a_given_environment_is_the_only_one_read(monkeypatch: pytest.MonkeyPatch):
+    # create_app(use_env=False) gathers with env={}: the process environment must not
+    # come in through pydantic-settings' own sources when the core section is validated.
+    monkeypatch.setenv("MODSERVER_PORT", "1234")
+    assert validate_core(gather(env={})).port == 8888
+    assert validate_core(gather(env={"MODSERVER_PORT": "99"})).port == 99
