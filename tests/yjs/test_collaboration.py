@@ -185,6 +185,37 @@ def test_a_viewer_joins_but_its_edits_are_dropped(yjs_server: RunningServer):
         viewer.close()
 
 
+def test_an_editor_cannot_mark_a_cell_trusted_for_the_owners_browser(yjs_server: RunningServer):
+    # JupyterLab runs the scripts of a trusted cell's HTML outputs. An editor may not run
+    # code, so a trusted mark (with a script in an output) must never reach the owner.
+    write_notebook(yjs_server.root_dir / "trust.ipynb", "a", "b")
+    editor = opened(yjs_server, "trust.ipynb", token=EDITOR_TOKEN)
+    owner = opened(yjs_server, "trust.ipynb")
+    try:
+        html = {"text/html": "<img src=x onerror=\"fetch('/api/terminals',{method:'POST'})\">"}
+        output = {"output_type": "display_data", "data": html, "metadata": {}}
+        with editor.doc.transaction():
+            cell = editor.model.ycells[0]
+            cell["metadata"]["trusted"] = True
+            cell["outputs"].append(output)
+            type_into(editor, 0, " + edited")
+        # The owner gets the editor's other changes, without the mark.
+        owner.pump_until(lambda: sources(owner)[0] == "a + edited")
+        owner.pump_until(lambda: owner.model.get()["cells"][0]["outputs"] != [])
+        assert "trusted" not in owner.model.get()["cells"][0]["metadata"]
+        # The editor's own document hears that the mark was taken back.
+        editor.pump_until(lambda: "trusted" not in editor.model.get()["cells"][0]["metadata"])
+        # The owner may run code, so its own mark stays, and an editor's edit keeps it.
+        owner.model.ycells[1]["metadata"]["trusted"] = True
+        editor.pump_until(lambda: editor.model.get()["cells"][1]["metadata"].get("trusted"))
+        type_into(editor, 1, " + more")
+        owner.pump_until(lambda: sources(owner)[1] == "b + more")
+        assert owner.model.get()["cells"][1]["metadata"]["trusted"] is True
+    finally:
+        editor.close()
+        owner.close()
+
+
 def test_awareness_shows_the_identity_the_server_knows(yjs_server: RunningServer):
     write_notebook(yjs_server.root_dir / "aware.ipynb", "")
     editor = opened(yjs_server, "aware.ipynb", token=EDITOR_TOKEN)

@@ -29,7 +29,13 @@ TOO_SLOW = 1013  # "try again later": the client fell too far behind
 
 
 async def serve_room(
-    websocket: WebSocket, registry: RoomRegistry, room_id: str, user: User, *, writable: bool
+    websocket: WebSocket,
+    registry: RoomRegistry,
+    room_id: str,
+    user: User,
+    *,
+    writable: bool,
+    may_trust: bool = False,
 ) -> None:
     """Serve one client of room ``room_id`` until either side closes."""
     await websocket.accept()
@@ -40,7 +46,12 @@ async def serve_room(
         reason = {"reason": "unknown_session", "sessionId": session_id[:64], "reloadable": True}
         await websocket.close(SESSION_EXPIRED, json.dumps(reason, separators=(",", ":")))
         return
-    client = Client(user, writable=writable, queue_messages=registry.settings.client_queue_messages)
+    client = Client(
+        user,
+        writable=writable,
+        queue_messages=registry.settings.client_queue_messages,
+        may_trust=may_trust,
+    )
     try:
         room = await registry.join(room_id, client)
     except RoomOpenError as exc:

@@ -24,7 +24,7 @@ from pycrdt import (
     handle_sync_message,
 )
 
-from modserver_yjs import protocol
+from modserver_yjs import protocol, trust
 from modserver_yjs.protocol import AwarenessEntry, MessageType
 
 log = logging.getLogger("modserver.yjs")
@@ -33,9 +33,13 @@ log = logging.getLogger("modserver.yjs")
 class Client:
     """One WebSocket in a room: who it is, what it may do, and its send queue."""
 
-    def __init__(self, user: User, *, writable: bool, queue_messages: int) -> None:
+    def __init__(
+        self, user: User, *, writable: bool, queue_messages: int, may_trust: bool = False
+    ) -> None:
         self.user = user
         self.writable = writable
+        # Whether it may mark cells trusted (their outputs' scripts run): runs code.
+        self.may_trust = may_trust
         self.client_ids: set[int] = set()  # awareness client ids this socket speaks for
         self.overflowed = False
         self.dropped = anyio.Event()  # set when the client fell too far behind
@@ -72,7 +76,7 @@ class ServerClient(Client):
     """The server itself in a room (a cell it runs): keeps the room open, hears nothing."""
 
     def __init__(self, user: User) -> None:
-        super().__init__(user, writable=True, queue_messages=1)
+        super().__init__(user, writable=True, queue_messages=1, may_trust=True)
 
     def send(self, message: bytes) -> None:
         """Nothing to send to: the server reads the document directly."""
@@ -156,7 +160,7 @@ class Room:
             if protocol.is_document_change(message) and not client.writable:
                 return None  # a viewer's edits never reach the document
             try:
-                reply = handle_sync_message(message[1:], self.doc)
+                reply = self._apply_sync(client, message)
             except Exception as exc:  # pycrdt raises plain exceptions for bad updates
                 raise protocol.ProtocolError(f"bad sync message: {exc}") from exc
             if reply is not None:
@@ -169,6 +173,24 @@ class Room:
         elif kind == MessageType.RAW:
             return protocol.read_raw(message)
         return None
+
+    def _apply_sync(self, client: Client, message: bytes) -> bytes | None:
+        """Apply a sync message; a ``trusted`` mark from a client that may not run code is
+        removed in the same transaction, so no other client ever sees it (trust.py)."""
+        if client.may_trust or not trust.may_touch_trust(message):
+            return handle_sync_message(message[1:], self.doc)
+        with self.doc.transaction():
+            before = trust.trust_marks(self.doc)
+            reply = handle_sync_message(message[1:], self.doc)
+            revoked = trust.revoke_new_marks(self.doc, before)
+        if revoked:
+            log.warning(
+                "room %s: %s may not run code; dropped the trusted mark it set on cells %s",
+                self.room_id,
+                client.user.username,
+                ", ".join(revoked[:5]),
+            )
+        return reply
 
     def _receive_awareness(self, client: Client, update: bytes) -> None:
         owned_elsewhere: set[int] = set()

@@ -203,11 +203,15 @@ def collaboration_routes(
     async def room(websocket: WebSocket) -> None:
         user = current_user(websocket)
         writable = await may_edit(authorizer(), user)
+        # Trusting a cell's outputs runs their scripts: only for who may run code.
+        may_trust = await authorizer().is_authorized(user, "execute", "kernels")
         room_id = websocket.path_params["room_id"]
         import_rooms()  # pycrdt: imported with the first room (or by the warm-up)
         from modserver_yjs.connection import serve_room
 
-        await serve_room(websocket, registry(), room_id, user, writable=writable)
+        await serve_room(
+            websocket, registry(), room_id, user, writable=writable, may_trust=may_trust
+        )
 
     return [
         route(
