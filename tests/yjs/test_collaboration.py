@@ -187,7 +187,7 @@ def test_a_viewer_joins_but_its_edits_are_dropped(yjs_server: RunningServer):
 
 def test_an_editor_cannot_mark_a_cell_trusted_for_the_owners_browser(yjs_server: RunningServer):
     # JupyterLab runs the scripts of a trusted cell's HTML outputs. An editor may not run
-    # code, so a trusted mark (with a script in an output) must never reach the owner.
+    # code, so no cell with content from an editor may reach the owner marked trusted.
     write_notebook(yjs_server.root_dir / "trust.ipynb", "a", "b")
     editor = opened(yjs_server, "trust.ipynb", token=EDITOR_TOKEN)
     owner = opened(yjs_server, "trust.ipynb")
@@ -205,12 +205,16 @@ def test_an_editor_cannot_mark_a_cell_trusted_for_the_owners_browser(yjs_server:
         assert "trusted" not in owner.model.get()["cells"][0]["metadata"]
         # The editor's own document hears that the mark was taken back.
         editor.pump_until(lambda: "trusted" not in editor.model.get()["cells"][0]["metadata"])
-        # The owner may run code, so its own mark stays, and an editor's edit keeps it.
+        # The owner may run code: its own mark stays while the editor edits other cells.
         owner.model.ycells[1]["metadata"]["trusted"] = True
         editor.pump_until(lambda: editor.model.get()["cells"][1]["metadata"].get("trusted"))
-        type_into(editor, 1, " + more")
-        owner.pump_until(lambda: sources(owner)[1] == "b + more")
+        type_into(editor, 0, " again")
+        owner.pump_until(lambda: sources(owner)[0] == "a + edited again")
         assert owner.model.get()["cells"][1]["metadata"]["trusted"] is True
+        # An editor's script put into the cell the owner trusted ends that trust.
+        editor.model.ycells[1]["outputs"].append(output)
+        owner.pump_until(lambda: owner.model.get()["cells"][1]["outputs"] != [])
+        assert "trusted" not in owner.model.get()["cells"][1]["metadata"]
     finally:
         editor.close()
         owner.close()

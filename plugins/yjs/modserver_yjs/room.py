@@ -175,17 +175,20 @@ class Room:
         return None
 
     def _apply_sync(self, client: Client, message: bytes) -> bytes | None:
-        """Apply a sync message; a ``trusted`` mark from a client that may not run code is
-        removed in the same transaction, so no other client ever sees it (trust.py)."""
-        if client.may_trust or not trust.may_touch_trust(message):
+        """Apply a sync message. From a client that may not run code, a ``trusted`` mark it
+        sets, and the mark of a trusted cell it changes, are removed in the same
+        transaction, so no other client ever sees them (trust.py)."""
+        if client.may_trust:
             return handle_sync_message(message[1:], self.doc)
         with self.doc.transaction():
-            before = trust.trust_marks(self.doc)
+            before = trust.trusted_cells(self.doc)
             reply = handle_sync_message(message[1:], self.doc)
-            revoked = trust.revoke_new_marks(self.doc, before)
+            if not before and not trust.may_set_trust(message):
+                return reply
+            revoked = trust.revoke_changed(self.doc, before)
         if revoked:
             log.warning(
-                "room %s: %s may not run code; dropped the trusted mark it set on cells %s",
+                "room %s: %s may not run code; removed the trusted mark of cells %s",
                 self.room_id,
                 client.user.username,
                 ", ".join(revoked[:5]),
