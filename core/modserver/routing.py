@@ -73,6 +73,18 @@ def _method_action(method: str) -> Action:
     return "read" if method in ("GET", "HEAD", "OPTIONS") else "write"
 
 
+def _head_as_get(endpoint: HttpEndpoint) -> HttpEndpoint:
+    """``endpoint``, given a GET request in place of a HEAD (the server sends no body)."""
+
+    async def as_get(request: Request) -> Response:
+        if request.method == "HEAD":
+            request = Request({**request.scope, "method": "GET"}, request.receive)
+        return await endpoint(request)
+
+    as_get.__name__ = getattr(endpoint, "__name__", "endpoint")
+    return as_get
+
+
 class GuardedRoute(Route):
     """An HTTP route whose endpoint runs only for an authorized caller (or is public)."""
 
@@ -92,6 +104,12 @@ class GuardedRoute(Route):
         self.resource = resource
         self.action = action
         self.public = public
+        upper = [method.upper() for method in methods]
+        if "GET" in upper and "HEAD" not in upper:
+            # Starlette answers HEAD on every GET route: the endpoint, written for the
+            # methods it names, sees a GET (a handler that takes every method but GET for
+            # a write must not write on a HEAD). Routes that name HEAD handle it themselves.
+            endpoint = _head_as_get(endpoint)
         guarded = endpoint if public else self._guard(endpoint)
         super().__init__(path, guarded, methods=list(methods), name=name or endpoint.__name__)
         # The literal start of the path, up to its first parameter. The path a route

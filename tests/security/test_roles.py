@@ -145,6 +145,22 @@ def test_viewer_reads_but_writes_no_file(server: RunningServer):
     assert viewer.put("api/contents/vi.txt", json=body).status_code == 403
 
 
+def test_a_head_request_reads_like_a_get_and_writes_nothing(server: RunningServer):
+    # HEAD is a read: on a path whose handler treats "not GET" as a write (checkpoints:
+    # POST creates one), a viewer's HEAD must not create a checkpoint over the owner's.
+    (server.root_dir / "doc.txt").write_text("good version")
+    assert server.client().post("api/contents/doc.txt/checkpoints").status_code == 201
+    (server.root_dir / "doc.txt").write_text("bad edit")
+    viewer = server.client(token=VIEWER_TOKEN)
+    assert viewer.head("api/contents/doc.txt/checkpoints").status_code == 200
+    assert viewer.head("api/contents").status_code == 200  # was a 500
+    assert viewer.head("api/contents/doc.txt").status_code == 200
+    checkpoint = server.client().get("api/contents/doc.txt/checkpoints").json()[0]["id"]
+    restore = server.client().post(f"api/contents/doc.txt/checkpoints/{checkpoint}")
+    assert restore.status_code == 204
+    assert (server.root_dir / "doc.txt").read_text() == "good version"
+
+
 @pytest.mark.parametrize(("username", "token"), NOT_OWNERS)
 def test_only_the_owner_changes_the_shared_frontend_config(
     server: RunningServer, username: str, token: str
