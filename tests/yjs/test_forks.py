@@ -102,7 +102,11 @@ def test_a_fork_deleted_without_merge_leaves_the_document_alone(server: RunningS
         peek.pump_until(lambda: peek.synced and sources(peek) == ["y = 2 # thrown away"])
         peek.close()
         type_into(alice, 0, " # kept")
-        dropped = fork_api(server, "DELETE", fork_id, VIEWER_TOKEN, params={"merge": "false"})
+        # A fork is shared by the document's users: a viewer neither ends nor makes one.
+        refused = fork_api(server, "DELETE", fork_id, VIEWER_TOKEN, params={"merge": "false"})
+        assert refused.status_code == 403
+        assert fork_api(server, "PUT", room, VIEWER_TOKEN, json={}).status_code == 403
+        dropped = fork_api(server, "DELETE", fork_id, params={"merge": "false"})
         assert dropped.status_code == 204
         scratch.close()
         late = opened(server, "scratch.ipynb")

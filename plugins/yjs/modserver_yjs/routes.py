@@ -232,14 +232,15 @@ def collaboration_routes(
             resource=RESOURCE,
             action="read",
         ),
-        # Forks for third-party UIs (ForkManager); merging one into its document checks
-        # the right to edit, as a restore does.
+        # Forks for third-party UIs (ForkManager): shared by everyone in the document, so
+        # making or ending one is a write (a viewer only lists them); merging one into its
+        # document also checks the right to edit the file, as a restore does.
         route(
             "/api/collaboration/fork/{room_id:path}",
             create_fork,
             methods=["PUT"],
             resource=RESOURCE,
-            action="read",
+            action="write",
         ),
         route("/api/collaboration/fork/{room_id:path}", list_forks, resource=RESOURCE),
         route(
@@ -247,7 +248,7 @@ def collaboration_routes(
             delete_fork,
             methods=["DELETE"],
             resource=RESOURCE,
-            action="read",
+            action="write",
         ),
         route(
             "/api/collaboration/undo_redo/{room_id:path}",
