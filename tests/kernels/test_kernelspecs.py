@@ -39,6 +39,8 @@ def test_kernelspec_resource_file_is_served(kernel_server: RunningServer) -> Non
         response = client.get("kernelspecs/tiny/logo-64x64.png")
         missing = client.get("kernelspecs/tiny/nothing.png")
         escape = client.get("kernelspecs/tiny/..%2Fsecret.txt")
+        odd = [client.get("kernelspecs/tiny/x%00y"), client.get("kernelspecs/tiny/" + "x" * 5000)]
+    assert [r.status_code for r in odd] == [404, 404]  # a NUL, a name too long: not a 500
     assert response.status_code == 200
     assert response.content.startswith(b"\x89PNG")
     assert response.headers["content-type"] == "image/png"

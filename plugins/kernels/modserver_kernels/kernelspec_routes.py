@@ -65,8 +65,11 @@ def resource_file(manager: KernelSpecManager, name: str, file: str) -> Path | No
     """The path of ``file`` inside the spec's folder, or None (never outside it)."""
     spec = manager.get_kernel_spec(name)
     folder = Path(spec.resource_dir).resolve()
-    target = (folder / file).resolve()
-    if not target.is_relative_to(folder) or not target.is_file():
+    try:
+        target = (folder / file).resolve()
+        if not target.is_relative_to(folder) or not target.is_file():
+            return None
+    except (ValueError, OSError):  # a NUL in the name, a name too long for the system
         return None
     return target
 
