@@ -134,6 +134,16 @@ def test_browser_without_login_is_sent_to_login_page(server: RunningServer):
     assert client.get("hello").status_code == 401
 
 
+def test_the_login_page_is_never_told_a_token(server: RunningServer):
+    # Two tokens (one right) log nobody in; the way back must not carry them into the
+    # address bar, history and Referer headers.
+    client = browser(server)
+    params = [("token", server.token), ("token", "x"), ("a", "b")]
+    response = client.get("hello", params=params, headers={"Accept": "text/html"})
+    assert response.status_code == 302
+    assert response.headers["location"] == "/login?next=%2Fhello%3Fa%3Db"
+
+
 def test_logout_clears_the_cookie(server: RunningServer):
     client = browser(server)
     login_with_form(client, PASSWORD)

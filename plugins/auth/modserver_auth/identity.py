@@ -9,12 +9,12 @@ attach our token. Host and Origin checks happen earlier, in ``middleware``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
 from modserver.api.auth import Identity, User
 from starlette.requests import HTTPConnection
 
 from modserver_auth.cookies import CookieSigner, cookie_path, login_cookie_name
+from modserver_auth.redirects import login_url
 from modserver_auth.users import UserDirectory
 from modserver_auth.xsrf import check_xsrf_header
 
@@ -60,8 +60,7 @@ class TokenCookieIdentity(Identity):
 
     def login_url(self, conn: HTTPConnection) -> str | None:
         """The login page, asked to come back to the current page afterwards."""
-        here = conn.url.path + (f"?{conn.url.query}" if conn.url.query else "")
-        return cookie_path(conn, self.base_url) + "login?" + urlencode({"next": here})
+        return login_url(cookie_path(conn, self.base_url) + "login", conn.url.path, conn.url.query)
 
 
 @dataclass

@@ -11,7 +11,6 @@ CORS headers and preflights for allowed origins are ``cors`` (the next middlewar
 from __future__ import annotations
 
 import json
-from urllib.parse import parse_qsl, urlencode
 
 from modserver.request_headers import header
 from starlette.datastructures import MutableHeaders
@@ -26,7 +25,7 @@ from modserver_auth.cookies import (
     set_xsrf_cookie,
 )
 from modserver_auth.hosts import OriginPolicy, same_origin
-from modserver_auth.redirects import local_redirect
+from modserver_auth.redirects import local_redirect, login_url, query_without_token
 from modserver_auth.runtime import AuthRuntime
 from modserver_auth.xsrf import new_xsrf_token
 
@@ -145,7 +144,7 @@ class AuthMiddleware:
         self, conn: HTTPConnection, send: Send, login_value: str, xsrf: str | None
     ) -> None:
         # Keep the token out of the address bar, history and later Referer headers.
-        query = urlencode([(k, v) for k, v in parse_qsl(conn.url.query) if k != "token"])
+        query = query_without_token(conn.url.query)
         prefix = app_prefix(conn, self.runtime.base_url)
         start = _redirect_start(local_redirect(conn.url.path, query, prefix))
         headers = MutableHeaders(scope=start)
@@ -156,8 +155,8 @@ class AuthMiddleware:
         await send({"type": "http.response.body", "body": b""})
 
     def _login_url(self, conn: HTTPConnection) -> str:
-        here = conn.url.path + (f"?{conn.url.query}" if conn.url.query else "")
-        return app_prefix(conn, self.runtime.base_url) + "login?" + urlencode({"next": here})
+        prefix = app_prefix(conn, self.runtime.base_url)
+        return login_url(prefix + "login", conn.url.path, conn.url.query)
 
 
 def _is_navigation(conn: HTTPConnection) -> bool:

@@ -10,7 +10,23 @@ whitespace variants), so ``next`` must also have a small, plain shape under base
 from __future__ import annotations
 
 import posixpath
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
+
+
+def query_without_token(query: str) -> str:
+    """``query`` without its ``token`` parameters (every one of them), the rest as given.
+
+    A token never goes into a URL the server builds (a ``next``, a redirect): it would
+    stay in the address bar and history, and go out in Referer headers.
+    """
+    pairs = parse_qsl(query, keep_blank_values=True)
+    return urlencode([(key, value) for key, value in pairs if key != "token"])
+
+
+def login_url(login_page: str, path: str, query: str) -> str:
+    """``login_page`` asked to come back to ``path`` (with ``query``, less any token)."""
+    query = query_without_token(query)
+    return login_page + "?" + urlencode({"next": path + (f"?{query}" if query else "")})
 
 
 def safe_next(next_url: str | None, prefix: str) -> str:
