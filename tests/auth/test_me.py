@@ -62,6 +62,9 @@ def test_patch_me_changes_display_fields(server: RunningServer):
     assert identity["display_name"] == "Grace Hopper" and identity["color"] == "#ff0000"
     assert identity["username"] == "owner"
     assert client.get("api/me").json()["identity"]["display_name"] == "Grace Hopper"
+    # JupyterLab's own collaborator colors are CSS variables.
+    for color in ("var(--jp-collaborator-color3)", "rgb(10, 20, 30)", "teal"):
+        assert client.patch("api/me", json={"color": color}).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -75,6 +78,7 @@ def test_patch_me_changes_display_fields(server: RunningServer):
         (b'{"role": "owner"}', "Field role is not updatable"),
         (b'{"display_name": 5}', "must be a string"),
         (b'{"avatar_url": "javascript:alert(1)"}', "avatar_url"),
+        (b'{"color": "red; background:url(//evil.example/x)"}', "must be a CSS color"),
     ],
 )
 def test_patch_me_bad_input_is_400(server: RunningServer, body: bytes, message: str):

@@ -8,6 +8,7 @@ PATCH changes the caller's display fields and answers ``{"status": "success",
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from modserver.api.auth import Authorizer, User
@@ -53,6 +54,14 @@ def me_routes(runtime: AuthRuntime, services: ServiceView) -> list[BaseRoute]:
     ]
 
 
+#: What ``color`` may be: a hex color, a color name, rgb()/hsl() numbers, or a CSS variable
+#: (JupyterLab's own collaborator colors are ``var(--jp-collaborator-color1)``).
+CSS_COLOR = re.compile(
+    r"#[0-9a-fA-F]{3,8}|[a-zA-Z]{1,30}|var\(--[a-zA-Z0-9-]{1,60}\)"
+    r"|(?:rgb|hsl)a?\([0-9.,%\s/]{1,60}\)"
+)
+
+
 def _parse_changes(body: bytearray) -> dict[str, Any]:
     try:
         data = loads(body) if body else None
@@ -75,4 +84,9 @@ def _parse_changes(body: bytearray) -> dict[str, Any]:
         and not data["avatar_url"].startswith(("https://", "http://", "data:image/"))
     ):
         raise http_error(400, "Field avatar_url must be an http(s) or data:image URL")
+    if data.get("color") and not CSS_COLOR.fullmatch(data["color"]):
+        # Other users' browsers style this user's cursor with it: a color, nothing more.
+        raise http_error(
+            400, "Field color must be a CSS color: #rrggbb, a name, rgb(...), or var(--name)"
+        )
     return data
