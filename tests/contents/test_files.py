@@ -102,6 +102,11 @@ def test_a_range_request_gets_those_bytes(client: httpx.Client, folder, size: in
     assert tail.content == data[-5:]
     beyond = client.get(f"files/{api}/r.bin", headers={"Range": f"bytes={len(data) + 10}-"})
     assert beyond.status_code == 416
+    assert beyond.headers["Content-Range"] == f"bytes */{len(data)}"
+    assert "Range" in beyond.json()["message"]  # a JSON error, as every error here
+    backwards = client.get(f"files/{api}/r.bin", headers={"Range": "bytes=5-1"})
+    assert backwards.status_code == 400
+    assert "start must be less than end" in backwards.json()["message"]
     # A stale copy's If-Range gets the whole, current file.
     stale = client.get(f"files/{api}/r.bin", headers={"Range": "bytes=0-1", "If-Range": '"stale"'})
     assert stale.status_code == 200

@@ -16,15 +16,18 @@ import os
 from collections.abc import Callable
 from email.utils import formatdate, parsedate_to_datetime
 from functools import lru_cache
+from http import HTTPStatus
 from urllib.parse import quote
 
 from modserver.api.contents import ContentsError
-from modserver.errors import http_error
+from modserver.errors import http_error, json_error
 from modserver.request_headers import header
 from modserver.routing import route
+from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute
+from starlette.types import Message, Receive, Scope, Send
 
 from modserver_contents.service import LocalContents
 
@@ -98,7 +101,7 @@ def files_routes(service: Callable[[], LocalContents]) -> list[BaseRoute]:
         if _not_modified(request, info, etag):
             return Response(status_code=304, headers=headers)
         if data is None or header(request.scope, b"range") is not None:
-            return FileResponse(disk_path, stat_result=info, headers=headers)
+            return RangedFileResponse(disk_path, stat_result=info, headers=headers)
         headers["Content-Length"] = str(len(data))
         body = b"" if request.method == "HEAD" else data
         return Response(body, headers=headers)
@@ -106,3 +109,34 @@ def files_routes(service: Callable[[], LocalContents]) -> list[BaseRoute]:
     return [
         route("/files/{path:path}", files, methods=["GET", "HEAD"], resource="contents"),
     ]
+
+
+class RangedFileResponse(FileResponse):
+    """``FileResponse``, whose answers to a bad ``Range`` (400, 416) are JSON errors.
+
+    Starlette answers them in plain text; every error of this server is
+    ``{"message", "reason"}``. The status and headers (``Content-Range`` of a 416) stay.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        start: Message | None = None
+
+        async def send_json_errors(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start" and message["status"] in (400, 416):
+                start = message  # held until its body says why
+                return
+            if start is None:
+                await send(message)
+                return
+            status = int(start["status"])
+            said = message.get("body", b"").decode("utf-8", "replace").strip()
+            error = json_error(status, f"Bad Range header: {said or HTTPStatus(status).phrase}")
+            headers = MutableHeaders(raw=list(start["headers"]))
+            headers["content-type"] = error.headers["content-type"]
+            headers["content-length"] = str(len(error.body))
+            await send({"type": "http.response.start", "status": status, "headers": headers.raw})
+            await send({"type": "http.response.body", "body": error.body})
+            start = None
+
+        await super().__call__(scope, receive, send_json_errors)
