@@ -90,12 +90,18 @@ def run_with_app(app: Starlette, scenario: Any, token: str = "t") -> None:
     anyio.run(main)
 
 
-def test_a_pre_save_hook_can_strip_outputs_before_they_reach_the_disk(root_dir: Path) -> None:
-    app = recorder_app(root_dir)
+def notebook_with_output() -> Any:
+    """A notebook of one code cell that printed ``1``."""
     nb = new_notebook()
     cell = new_code_cell("print(1)", execution_count=1)
     cell.outputs = [new_output("stream", name="stdout", text="1\n")]
     nb.cells.append(cell)
+    return nb
+
+
+def test_a_pre_save_hook_can_strip_outputs_before_they_reach_the_disk(root_dir: Path) -> None:
+    app = recorder_app(root_dir)
+    nb = notebook_with_output()
 
     async def scenario(client: httpx.AsyncClient) -> None:
         body = {"type": "notebook", "format": "json", "content": nb}
@@ -111,11 +117,7 @@ def test_a_pre_save_hook_can_strip_outputs_before_they_reach_the_disk(root_dir: 
 def test_new_untitled_items_and_copies_are_saves_the_hooks_see(root_dir: Path) -> None:
     # As in jupyter_server: a hook that strips outputs strips them from copies too.
     app = recorder_app(root_dir)
-    nb = new_notebook()
-    cell = new_code_cell("print(1)", execution_count=1)
-    cell.outputs = [new_output("stream", name="stdout", text="1\n")]
-    nb.cells.append(cell)
-    nbformat.write(nb, root_dir / "n.ipynb")
+    nbformat.write(notebook_with_output(), root_dir / "n.ipynb")
     (root_dir / "folder").mkdir()
 
     async def scenario(client: httpx.AsyncClient) -> None:
