@@ -9,6 +9,7 @@ dependency, so nothing beyond pip is needed.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import shutil
 import subprocess
@@ -34,15 +35,24 @@ def tool(name: str) -> str:
 
 @pytest.fixture(scope="module")
 def js_packages() -> Path:
-    """``node_modules`` with @jupyterlab/services, installed once from the npm registry."""
+    """``node_modules`` with @jupyterlab/services, installed once from the npm registry.
+
+    Both test modules here need it, and xdist may run them at once in two workers: one
+    installs while the other waits on the lock (two npm installs in one folder break each
+    other), then finds the install done.
+    """
     modules = HERE / "node_modules"
-    if not (modules / "@jupyterlab" / "services").is_dir():
-        subprocess.run(
-            [tool("npm"), "install", "--no-package-lock", "--no-audit", "--no-fund"],
-            cwd=HERE,
-            check=True,
-            timeout=600,
-        )
+    done = modules / ".modserver-installed"
+    with open(HERE / ".npm-install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            subprocess.run(
+                [tool("npm"), "install", "--no-package-lock", "--no-audit", "--no-fund"],
+                cwd=HERE,
+                check=True,
+                timeout=600,
+            )
+            done.touch()
     return modules
 
 
