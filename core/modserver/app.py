@@ -317,7 +317,11 @@ def assemble(server: Modserver, *, manage_lifespan: bool = True) -> Starlette:
         routes = [Mount(server.settings.base_url.rstrip("/"), routes=routes)]
     middleware = [
         Middleware(_ScopeMiddleware, server=server),
-        Middleware(BodyLimitMiddleware, limit=server.settings.max_body_size),
+        Middleware(
+            BodyLimitMiddleware,
+            limit=server.settings.max_body_size,
+            timeout=server.settings.body_timeout,
+        ),
     ]
     for plugin in server.plugins:
         contributed = call_plugin_hook(

@@ -1,14 +1,18 @@
-"""The request body limit (``max_body_size``): over-limit bodies are refused, not read.
+"""The request body limits: over-limit bodies are refused, not read; stalled ones end.
 
-A declared ``Content-Length`` over the limit is answered 413 before a byte of the body is
-read; a body without one (chunked) is counted as it arrives and refused once it passes the
-limit. Outermost but for the scope middleware, so no plugin reads an over-limit body.
+A declared ``Content-Length`` over the limit (``max_body_size``) is answered 413 before a
+byte of the body is read; a body without one (chunked) is counted as it arrives and
+refused once it passes the limit. A body that goes ``body_timeout`` seconds without data
+is answered 408: a client that sends its headers and then nothing (before any login, too)
+cannot hold a connection and its handler for ever. Outermost but for the scope
+middleware, so no plugin reads an over-limit or stalled body.
 """
 
 from __future__ import annotations
 
 import json
 
+import anyio
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -20,11 +24,13 @@ def _too_large(limit: int) -> str:
 
 
 class BodyLimitMiddleware:
-    """Refuse HTTP request bodies larger than ``limit`` bytes with 413."""
+    """Refuse HTTP request bodies larger than ``limit`` bytes with 413, and bodies that go
+    ``timeout`` seconds without data (0: never) with 408."""
 
-    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+    def __init__(self, app: ASGIApp, *, limit: int, timeout: float = 0) -> None:
         self.app = app
         self.limit = limit
+        self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -34,6 +40,8 @@ class BodyLimitMiddleware:
         if declared == -1:
             await _answer(send, 400, "Invalid Content-Length header")
             return
+        if self.timeout and declared != 0:
+            receive = self._timed(receive)
         if declared is not None:
             if declared > self.limit:
                 await _answer(send, 413, _too_large(self.limit))
@@ -42,6 +50,30 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         await self.app(scope, self._counting(receive), send)
+
+    def _timed(self, receive: Receive) -> Receive:
+        complete = stalled = False
+
+        async def timed() -> Message:
+            nonlocal complete, stalled
+            if stalled:  # answered 408: whoever reads on (draining it) hears the end
+                return {"type": "http.disconnect"}
+            if complete:  # after the body: waiting for a disconnect is no stall
+                return await receive()
+            with anyio.move_on_after(self.timeout):
+                message = await receive()
+                if message["type"] != "http.request" or not message.get("more_body", False):
+                    complete = True
+                return message
+            stalled = True
+            # Raised into the reader: the app's error handling answers 408.
+            raise HTTPException(
+                408,
+                detail=f"The request body sent no data for {self.timeout:g} s "
+                "(setting body_timeout)",
+            )
+
+        return timed
 
     def _counting(self, receive: Receive) -> Receive:
         received = 0

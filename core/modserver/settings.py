@@ -108,6 +108,11 @@ class CoreSettings(BaseSettings):
         ge=0,
         description="Largest request body in bytes (413 above it, refused before reading).",
     )
+    body_timeout: float = Field(
+        60.0,
+        ge=0,
+        description="Seconds a request body may go without data before a 408 (0: no limit).",
+    )
     runtime_dir: Path = Field(
         default_factory=_default_runtime_dir,
         description="Where running servers are recorded (default: $XDG_RUNTIME_DIR/modserver).",
