@@ -215,6 +215,10 @@ def test_an_editor_cannot_mark_a_cell_trusted_for_the_owners_browser(yjs_server:
         editor.model.ycells[1]["outputs"].append(output)
         owner.pump_until(lambda: owner.model.get()["cells"][1]["outputs"] != [])
         assert "trusted" not in owner.model.get()["cells"][1]["metadata"]
+        # So does a new cell that comes marked.
+        editor.model.append_cell({**new_cell("c"), "metadata": {"trusted": True}})
+        owner.pump_until(lambda: len(owner.model.get()["cells"]) == 3)
+        assert "trusted" not in owner.model.get()["cells"][2]["metadata"]
     finally:
         editor.close()
         owner.close()

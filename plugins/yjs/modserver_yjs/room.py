@@ -22,6 +22,7 @@ from pycrdt import (
     create_sync_message,
     create_update_message,
     handle_sync_message,
+    merge_updates,
 )
 
 from modserver_yjs import protocol, trust
@@ -100,9 +101,16 @@ class Room:
         self.idle.set()
         self.busy = anyio.Event()
         self.doc.observe(self._on_update)
+        # Watches the cells while a client that may not run code changes them (trust.py).
+        self._cell_watch: trust.CellWatch | None = None
+        # Updates held back to go out as one (see _apply_sync), else None.
+        self._held: list[bytes] | None = None
 
     def _on_update(self, event: TransactionEvent) -> None:
         # Every change, from a client or the server (a load, a disk change), goes to all.
+        if self._held is not None:
+            self._held.append(event.update)
+            return
         self.broadcast(create_update_message(event.update))
 
     def broadcast(self, message: bytes) -> None:
@@ -175,17 +183,27 @@ class Room:
         return None
 
     def _apply_sync(self, client: Client, message: bytes) -> bytes | None:
-        """Apply a sync message. From a client that may not run code, a ``trusted`` mark it
-        sets, and the mark of a trusted cell it changes, are removed in the same
-        transaction, so no other client ever sees them (trust.py)."""
-        if client.may_trust:
+        """Apply a sync message. From a client that may not run code, every cell it changes
+        loses its ``trusted`` mark, in a change sent out together with the client's, so no
+        other client ever sees a trusted cell with content from it (trust.py)."""
+        if client.may_trust or not protocol.is_document_change(message):
             return handle_sync_message(message[1:], self.doc)
-        with self.doc.transaction():
-            before = trust.trusted_cells(self.doc)
-            reply = handle_sync_message(message[1:], self.doc)
-            if not before and not trust.may_set_trust(message):
-                return reply
-            revoked = trust.revoke_changed(self.doc, before)
+        if self._cell_watch is None:
+            if not trust.CellWatch.applies_to(self.doc):
+                return handle_sync_message(message[1:], self.doc)
+            self._cell_watch = trust.CellWatch(self.doc)
+        self._held = []
+        try:
+            self._cell_watch.start()
+            try:
+                reply = handle_sync_message(message[1:], self.doc)
+            finally:
+                touched = self._cell_watch.stop()
+            revoked = trust.revoke_trust(self.doc, touched) if touched else []
+        finally:
+            held, self._held = self._held, None
+            if held:
+                self.broadcast(create_update_message(merge_updates(*held)))
         if revoked:
             log.warning(
                 "room %s: %s may not run code; removed the trusted mark of cells %s",
