@@ -44,7 +44,7 @@ def test_an_export_past_the_time_limit_keeps_its_place_until_nbconvert_ends():
 
     async def scenario() -> None:
         async with anyio.create_task_group() as group:
-            converter = Converter(1.0, 1, group, convert=conversion)
+            converter = Converter(0.5, 1, group, convert=conversion)
             with pytest.raises(ExportTimedOut):
                 await converter.export("html", model("first.ipynb"), None)
             # The first conversion still runs: the second request waits, then gives up.
