@@ -52,8 +52,7 @@ async def app_client(
     """
     with tempfile.TemporaryDirectory(prefix="modserver-test-") as runtime:
         merged: dict[str, Any] = {"root_dir": str(root_dir), "runtime_dir": runtime}
-        for key, value in (settings or {}).items():
-            merged[key] = value
+        merged.update(settings or {})
         auth = dict(merged.get("auth") or {})
         auth.setdefault("token", token)
         merged["auth"] = auth

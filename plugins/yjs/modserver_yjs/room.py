@@ -188,17 +188,21 @@ class Room:
         other client ever sees a trusted cell with content from it (trust.py)."""
         if client.may_trust or not protocol.is_document_change(message):
             return handle_sync_message(message[1:], self.doc)
-        if self._cell_watch is None:
-            if not trust.CellWatch.applies_to(self.doc):
-                return handle_sync_message(message[1:], self.doc)
-            self._cell_watch = trust.CellWatch(self.doc)
+        watch = self._cell_watch
+        if watch is None and trust.CellWatch.applies_to(self.doc):
+            watch = self._cell_watch = trust.CellWatch(self.doc)
         self._held = []
         try:
-            self._cell_watch.start()
+            if watch is not None:
+                watch.start()
             try:
                 reply = handle_sync_message(message[1:], self.doc)
             finally:
-                touched = self._cell_watch.stop()
+                touched = watch.stop() if watch is not None else set()
+            if watch is None and trust.CellWatch.applies_to(self.doc):
+                # This update made the document's cells: every one of them is its.
+                self._cell_watch = trust.CellWatch(self.doc)
+                touched = trust.every_cell(self.doc)
             revoked = trust.revoke_trust(self.doc, touched) if touched else []
         finally:
             held, self._held = self._held, None

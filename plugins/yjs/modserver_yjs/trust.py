@@ -65,6 +65,11 @@ class CellWatch:
                             position += 1
 
 
+def every_cell(doc: Doc[Any]) -> set[int]:
+    """The positions of all the document's cells."""
+    return set(range(len(doc.get("cells", type=Array))))
+
+
 def revoke_trust(doc: Doc[Any], positions: set[int]) -> list[str]:
     """Remove the ``trusted`` mark of the cells at ``positions`` that have a true one;
     returns their ids."""
