@@ -40,7 +40,9 @@ class BodyLimitMiddleware:
         if declared == -1:
             await _answer(send, 400, "Invalid Content-Length header")
             return
-        if self.timeout and declared != 0:
+        # Only a request that has a body to wait for (most, GETs, have none): no timer
+        # on the path of every request.
+        if self.timeout and (declared or (declared is None and _chunked(scope))):
             receive = self._timed(receive)
         if declared is not None:
             if declared > self.limit:
@@ -89,6 +91,14 @@ class BodyLimitMiddleware:
             return message
 
         return counted
+
+
+def _chunked(scope: Scope) -> bool:
+    """True if the body comes in chunks (``Transfer-Encoding: chunked``)."""
+    return any(
+        name == b"transfer-encoding" and b"chunked" in value.lower()
+        for name, value in scope["headers"]
+    )
 
 
 def _content_length(scope: Scope) -> int | None:
