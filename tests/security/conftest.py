@@ -108,12 +108,24 @@ def server_tracebacks(server: RunningServer, since: int = 0) -> list[str]:
     between the server picking it free and the kernel binding it) prints its bind error
     and exits; the server restarts it on new ports. Neither says anything about the server.
     """
-    blocks = log_since(server, since).split("Traceback (most recent call last):")[1:]
+    blocks: list[str] = []
+    for part in log_since(server, since).split("Traceback (most recent call last):")[1:]:
+        if blocks and blocks[-1].rstrip().endswith(_CHAINED):
+            blocks[-1] += part  # one chain of exceptions is one traceback
+        else:
+            blocks.append(part)
     return [
         block[:3000]
         for block in blocks
-        if "KeyboardInterrupt" not in block[:6000] and "ipykernel_launcher" not in block[:3000]
+        if "KeyboardInterrupt" not in block and "ipykernel_launcher" not in block
     ]
+
+
+# How Python ends a traceback that the next one in the output continues.
+_CHAINED = (
+    "During handling of the above exception, another exception occurred:",
+    "The above exception was the direct cause of the following exception:",
+)
 
 
 def log_since(server: RunningServer, since: int) -> str:
