@@ -111,6 +111,9 @@ def start_server(
             "MODSERVER_RUNTIME_DIR": str(scratch),
             "JUPYTER_RUNTIME_DIR": str(scratch / "jupyter"),
             "PYTHONUNBUFFERED": "1",
+            # Most test servers live a few seconds: the warm-ups' ~0.4 CPU-s each would
+            # only compete with the tests. Tests of the warm-ups turn them back on.
+            "MODSERVER_WARM_UP": "false",
         }
     )
     full_env.update(env or {})
@@ -329,6 +332,7 @@ def serve_in_process(
     settings: dict[str, Any] = {
         "root_dir": str(root_dir),
         "runtime_dir": str(root_dir.parent / f".runtime-{root_dir.name}"),
+        "warm_up": False,  # as start_server
     }
     if plugins is not None:
         settings["plugins"] = [name for name in plugins.split(",") if name]

@@ -110,6 +110,7 @@ class Modserver:
             shutdown_timeout=self.settings.shutdown_timeout,
             on_started=self._mark_started,
             warm_ups_after=self.quiet_moment,
+            warm_up=self.settings.warm_up,
         )
 
     def _mark_started(self) -> None:

@@ -43,11 +43,13 @@ async def run_plugins(
     shutdown_timeout: float,
     on_started: Callable[[], None] = lambda: None,
     warm_ups_after: Callable[[], Awaitable[None]] | None = None,
+    warm_up: bool = True,
 ) -> AsyncIterator[None]:
     """Run every plugin's lifespan; yield while the server serves.
 
     The plugins' warm-ups (``context.warm_up``) begin once every plugin has started and,
     with ``warm_ups_after``, once that returns (the server waits for a quiet moment).
+    Without ``warm_up`` they never run: what they prepare is made on first use.
     """
     async with anyio.create_task_group() as task_group:
         for _, context in plugins:
@@ -59,7 +61,8 @@ async def run_plugins(
                     await _start_one(stack, pm, plugin, context, shutdown_timeout)
                     _check_provided(plugin, context)
                 on_started()
-                task_group.start_soon(_start_warm_ups, task_group, plugins, warm_ups_after)
+                if warm_up:
+                    task_group.start_soon(_start_warm_ups, task_group, plugins, warm_ups_after)
                 yield
         finally:
             # Background tasks end with the plugins that started them.

@@ -113,6 +113,14 @@ class CoreSettings(BaseSettings):
         ge=0,
         description="Seconds a request body may go without data before a 408 (0: no limit).",
     )
+    warm_up: bool = Field(
+        True,
+        description=(
+            "Prepare big libraries in the background once the server listens (~0.4 CPU-s), "
+            "so the first notebook, kernel or document does not wait for them; off: each "
+            "loads on first use."
+        ),
+    )
     runtime_dir: Path = Field(
         default_factory=_default_runtime_dir,
         description="Where running servers are recorded (default: $XDG_RUNTIME_DIR/modserver).",

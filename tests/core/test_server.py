@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from modserver.app import WARM_UP_DELAY_MAX
 from modserver.server import bind_socket
 
 from tests.conftest import TOKEN, RunningServer, start_server
@@ -224,7 +225,13 @@ def test_a_stop_during_background_thread_work_exits_0(server_factory, tmp_path: 
     busy = tmp_path / "busy"
     trace = tmp_path / "trace.txt"
     server = server_factory(
-        "--set", f"hello.busy_until={busy}", "--set", f"hello.trace_file={trace}", plugins="hello"
+        "--set",
+        f"hello.busy_until={busy}",
+        "--set",
+        f"hello.trace_file={trace}",
+        "--set",
+        "warm_up=true",
+        plugins="hello",
     )
     wait_until(lambda: Path(f"{busy}.warming").exists() and Path(f"{busy}.working").exists())
     server.proc.send_signal(signal.SIGTERM)
@@ -238,11 +245,28 @@ def test_a_stop_during_background_thread_work_exits_0(server_factory, tmp_path: 
 def test_a_stop_does_not_wait_for_a_warm_up_still_running(server_factory, tmp_path: Path):
     """A warm-up (a big import, say) still running is abandoned: the process exits at once."""
     busy = tmp_path / "busy"  # never created: the warm-up would run for its full minute
-    server = server_factory("--set", f"hello.warm_up_until={busy}", plugins="hello")
+    server = server_factory(
+        "--set", f"hello.warm_up_until={busy}", "--set", "warm_up=true", plugins="hello"
+    )
     wait_until(lambda: Path(f"{busy}.warming").exists())
     assert server.stop(signal.SIGTERM, timeout=20) == 0, server.log()
     assert not busy.exists()
     assert "Traceback" not in server.log()
+
+
+def test_with_warm_up_off_no_warm_up_runs(server_factory, tmp_path: Path):
+    """``warm_up = false``: the plugin's task runs, its warm-up never starts."""
+    busy = tmp_path / "busy"
+    server = server_factory(
+        "--set", f"hello.busy_until={busy}", "--set", "warm_up=false", plugins="hello"
+    )
+    started = time.monotonic()
+    wait_until(lambda: Path(f"{busy}.working").exists())
+    # Warm-ups begin WARM_UP_DELAY_MAX after the start at the latest, however busy.
+    time.sleep(max(0.0, started + WARM_UP_DELAY_MAX + 0.5 - time.monotonic()))
+    assert not Path(f"{busy}.warming").exists()
+    busy.touch()
+    assert server.stop(signal.SIGTERM, timeout=20) == 0, server.log()
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 30) -> None:

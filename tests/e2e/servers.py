@@ -117,6 +117,7 @@ def start_modserver(
     ``collaboration`` turns jupyter-collaboration's frontend on (see COLLABORATION_EXTENSIONS).
     """
     env = server_env(scratch, collaboration)
+    env["MODSERVER_WARM_UP"] = "true"  # as users run it: the browser's first opens are timed
     runtime = scratch / "runtime"
     server = start_server(root_dir, *args, token=TOKEN, env=env, runtime_dir=runtime, port=port)
     match = OPEN_LINE.search(server.log())
