@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import nox
@@ -24,12 +25,14 @@ def tests(session: nox.Session) -> None:
     """Unit and end-to-end tests against the real server (installs the sample plugin)."""
     session.install("-e", ".[test]")
     session.install(FIXTURE_PLUGIN, FIXTURE_PROVISIONER)
-    # One worker per core; a test file stays on one worker (its module servers start once).
-    # The browser tests have their own session (e2e), so they do not run twice.
+    # One worker more than cores: the tests wait on servers and kernels starting, and a
+    # third worker fills those gaps on 2 cores (docs/testing.md, "Time"). A test file stays
+    # on one worker (its module servers start once). The browser tests have their own
+    # session (e2e), so they do not run twice.
     session.run(
         "pytest",
         "-n",
-        "auto",
+        str((os.cpu_count() or 1) + 1),
         "--dist",
         "loadfile",
         "--ignore=tests/e2e",
