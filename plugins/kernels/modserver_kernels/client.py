@@ -17,7 +17,8 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from functools import partial
+from typing import Any, cast
 
 import anyio
 import zmq
@@ -25,6 +26,7 @@ import zmq.asyncio
 from modserver.api.kernels import UNTRACKED_MESSAGE_TYPES, KernelListener, KernelMessage
 
 from modserver_kernels.links import Link
+from modserver_kernels.loop_socket import LoopSocket
 from modserver_kernels.wire import CHANNELS, Signer, WireError, from_zmq, to_zmq
 
 log = logging.getLogger("modserver.kernels")
@@ -34,7 +36,6 @@ UNTRACKED_TYPES = frozenset(UNTRACKED_MESSAGE_TYPES)
 SERVER_SESSION = "modserver-kernels"
 _ORIGINS_LIMIT = 10_000
 _LINK_GRACE = 2.0  # seconds a socket may take to connect after shell has answered
-_DRAIN_BATCH = 64  # messages read without yielding, so writers still get their turn
 _VIEW_MIN = 64 * 1024  # parts this big are kept as views of the ZMQ message, not copied
 _SOCKET_TYPES = {"shell": zmq.DEALER, "control": zmq.DEALER, "stdin": zmq.DEALER, "iopub": zmq.SUB}
 
@@ -98,7 +99,7 @@ class KernelClient:
         self.last_activity = utcnow()
         self.ready = False
         self._listeners: list[Listener] = []
-        self._sockets: dict[str, zmq.asyncio.Socket] = {}
+        self._sockets: dict[str, LoopSocket] = {}
         self._urls: dict[str, str] = {}
         self._links: dict[str, Link] = {}
         self._signer = Signer(b"")
@@ -200,7 +201,7 @@ class KernelClient:
             if len(self._origins) > _ORIGINS_LIMIT:
                 self._origins.popitem(last=False)
         self._note_activity(message.msg_type, None)
-        await socket.send_multipart(to_zmq(message, self._signer), copy=False)
+        await socket.send(to_zmq(message, self._signer))
 
     def new_message(
         self, msg_type: str, content: bytes = b"{}", channel: str = "shell"
@@ -315,27 +316,33 @@ class KernelClient:
             try:
                 for channel in CHANNELS:
                     self._sockets[channel] = self._connect(channel, connection_info)
+                # Read from here on by the event loop's callbacks (loop_socket.py).
+                for socket in self._sockets.values():
+                    socket.start()
                 task_status.started()
                 async with anyio.create_task_group() as group:
                     for link in self._links.values():
                         group.start_soon(link.watch)
-                    for channel in CHANNELS:
-                        group.start_soon(self._read, channel)
                     if await self.wait_until_answering(ready_timeout):
                         self.answered.set()
                     await self.resume()
+                    await anyio.sleep_forever()
             finally:
                 for link in self._links.values():
                     link.close()
                 self._links.clear()
                 for socket in self._sockets.values():
-                    socket.close(linger=0)
+                    socket.close()
                 self._sockets.clear()
 
-    def _connect(self, channel: str, info: dict[str, Any]) -> zmq.asyncio.Socket:
-        socket = self._context.socket(_SOCKET_TYPES[channel])
+    def _connect(self, channel: str, info: dict[str, Any]) -> LoopSocket:
+        # A plain socket: the event loop reads it (LoopSocket), not pyzmq's futures. Made by
+        # the context, which closes it when it is destroyed (server shutdown).
+        # (pyzmq's stubs tie ``socket_class`` to the context's own socket class.)
+        made = self._context.socket(_SOCKET_TYPES[channel], socket_class=zmq.Socket)  # type: ignore[arg-type]
+        socket = cast("zmq.Socket[bytes]", made)
         try:
-            return self._connect_socket(socket, channel, info)
+            connected = self._connect_socket(socket, channel, info)
         except BaseException:
             # Not in self._sockets yet: closed here, or its descriptors leak (a start
             # that ran out of open files left them, and the next start found none).
@@ -344,10 +351,11 @@ class KernelClient:
                 link.close()
             socket.close(linger=0)
             raise
+        return LoopSocket(connected, partial(self._receive, channel))
 
     def _connect_socket(
-        self, socket: zmq.asyncio.Socket, channel: str, info: dict[str, Any]
-    ) -> zmq.asyncio.Socket:
+        self, socket: zmq.Socket[bytes], channel: str, info: dict[str, Any]
+    ) -> zmq.Socket[bytes]:
         socket.linger = 0
         if channel == "iopub":
             socket.setsockopt(zmq.SUBSCRIBE, b"")
@@ -360,7 +368,7 @@ class KernelClient:
             # One identity for all DEALERs: the kernel answers stdin requests to the
             # identity that sent the shell request.
             socket.setsockopt(zmq.IDENTITY, self._identity)
-            self._links[channel] = Link(socket)
+            self._links[channel] = Link(socket, self._context)
         url = _channel_url(channel, info)
         socket.connect(url)
         self._urls[channel] = url
@@ -373,7 +381,8 @@ class KernelClient:
         kernel never notice that its process listens elsewhere now.
         """
         self._signer = _signer_for(connection_info)
-        for channel, socket in self._sockets.items():
+        for channel, loop_socket in self._sockets.items():
+            socket = loop_socket.socket
             url = _channel_url(channel, connection_info)
             old = self._urls.get(channel)
             if url == old:
@@ -383,20 +392,6 @@ class KernelClient:
                     socket.disconnect(old)
             socket.connect(url)
             self._urls[channel] = url
-
-    async def _read(self, channel: str) -> None:
-        socket = self._sockets[channel]
-        # The asyncio wrapper costs more per message than the read itself: after each
-        # awaited message, take what is already queued through a plain (shadow) socket.
-        queued: zmq.Socket[bytes] = zmq.Socket.shadow(socket.underlying)
-        while True:
-            self._receive(channel, await socket.recv_multipart(copy=False))
-            for _ in range(_DRAIN_BATCH):
-                try:
-                    frames = queued.recv_multipart(zmq.NOBLOCK, copy=False)
-                except zmq.Again:
-                    break
-                self._receive(channel, frames)
 
     def _receive(self, channel: str, frames: list[zmq.Frame]) -> None:
         # Not copied into bytes: a big part stays a view of the ZMQ message, and goes to
@@ -458,6 +453,9 @@ class KernelClient:
         """Close the sockets and stop reading (listeners get nothing more)."""
         self.closed = True
         self.ready = False
+        # Now, not when the reading task ends: the context may close the sockets first.
+        for socket in self._sockets.values():
+            socket.stop()
         if self._scope is not None:
             self._scope.cancel()
         for listener in list(self._listeners):

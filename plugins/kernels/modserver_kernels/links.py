@@ -10,6 +10,8 @@ link before it declares the kernel ready (and again after a restart).
 from __future__ import annotations
 
 import contextlib
+import uuid
+from typing import Any
 
 import anyio
 import zmq
@@ -22,9 +24,13 @@ _EVENTS = zmq.EVENT_HANDSHAKE_SUCCEEDED | zmq.EVENT_DISCONNECTED
 class Link:
     """Follows one socket's connection events (create it before ``connect``)."""
 
-    def __init__(self, socket: zmq.asyncio.Socket) -> None:
+    def __init__(self, socket: zmq.Socket[Any], context: zmq.asyncio.Context) -> None:
         self._socket = socket
-        self._monitor = socket.get_monitor_socket(_EVENTS)
+        # The events arrive on a PAIR socket of the asyncio context, awaited by ``watch``.
+        address = f"inproc://modserver-link-{uuid.uuid4().hex}"
+        socket.monitor(address, _EVENTS)
+        self._monitor = context.socket(zmq.PAIR)
+        self._monitor.connect(address)
         self.up = anyio.Event()
 
     async def watch(self) -> None:
