@@ -8,7 +8,7 @@ page, and the startup URL opens it logged in. Other plugins add to the page conf
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -43,15 +43,19 @@ class LabPlugin(Plugin):
             import anyio
 
             from modserver_lab.runtime import lab_runtime
+            from modserver_lab.static_files import ready_media_types
 
             runtime = lab_runtime(context)
             # Discovery reads hundreds of small files: keep it off the event loop.
             frontends = await anyio.to_thread.run_sync(runtime.prepare)
             runtime.start(frontends)
-            # The settings routes check schemas with jsonschema, slow to import; the pages
-            # need jinja2 and their compiled templates: both after the server listens.
-            context.warm_up(_import_jsonschema)
+            # The settings routes check schemas with jsonschema and read JSON5, slow to
+            # import; the pages need jinja2 and their compiled templates, the assets the
+            # media types: all after the server listens.
+            context.warm_up(_import_later("jsonschema"))
+            context.warm_up(_import_later("json5"))
             context.warm_up(runtime.compile_templates)
+            context.warm_up(ready_media_types)
             context.log.info(
                 "JupyterLab %s and Notebook %s; labextensions: %s",
                 frontends.lab_version,
@@ -98,11 +102,15 @@ class LabPlugin(Plugin):
 plugin = LabPlugin()
 
 
-def _import_jsonschema() -> None:
-    """The settings routes' schema checker, imported after the server listens."""
-    import importlib
+def _import_later(library: str) -> Callable[[], None]:
+    """A warm-up importing ``library`` after the server listens (under its import lock)."""
 
-    from modserver.imports import late_import
+    def load() -> None:
+        import importlib
 
-    with late_import("jsonschema"):
-        importlib.import_module("jsonschema")
+        from modserver.imports import late_import
+
+        with late_import(library):
+            importlib.import_module(library)
+
+    return load

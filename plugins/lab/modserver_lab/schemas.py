@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import json5
 from modserver.imports import late_import
 
 log = logging.getLogger("modserver.lab")
@@ -143,7 +142,7 @@ def read_overrides(settings_dir: Path) -> dict[str, Any]:
             continue
         try:
             text = path.read_text(encoding="utf-8")
-            data = json5.loads(text) if path.suffix == ".json5" else json.loads(text)
+            data = _json5_loads(text) if path.suffix == ".json5" else json.loads(text)
             if not isinstance(data, dict):
                 raise ValueError("not a JSON object")
         except (OSError, ValueError) as exc:
@@ -176,3 +175,10 @@ def _merge(target: dict[str, Any], changes: Mapping[str, Any]) -> None:
             _merge(target[key], value)
         else:
             target[key] = copy.deepcopy(value)
+
+
+def _json5_loads(text: str) -> Any:
+    with late_import("json5"):  # ~6 ms to import: warmed up after the server listens
+        import json5
+
+    return json5.loads(text)

@@ -21,6 +21,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
+from functools import cache
 from pathlib import Path
 
 import anyio
@@ -40,9 +41,18 @@ COMPRESSIBLE = frozenset(
 #: Below this size gzip saves too little to be worth a header and a cache entry.
 MIN_COMPRESS_SIZE = 1024
 
-mimetypes.add_type("text/javascript", ".mjs")
-mimetypes.add_type("application/wasm", ".wasm")
-mimetypes.add_type("font/woff2", ".woff2")
+
+@cache
+def ready_media_types() -> None:
+    """Load the system's media types and add the frontends' own (once per process).
+
+    Called by the lab plugin's warm-up after the server listens (``mimetypes`` reads the
+    system's tables, ~2.5 ms), else by the first asset served.
+    """
+    # add_type loads the tables first if nothing has (init() again would drop others' types).
+    mimetypes.add_type("text/javascript", ".mjs")
+    mimetypes.add_type("application/wasm", ".wasm")
+    mimetypes.add_type("font/woff2", ".woff2")
 
 
 def is_hashed(name: str) -> bool:
@@ -144,6 +154,7 @@ class AssetFiles:
         headers = cache_headers(path.name, stat_result)
         if not_modified(request.headers, headers):
             return Response(status_code=304, headers=headers)
+        ready_media_types()
         media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         if path.suffix in COMPRESSIBLE:
             headers["vary"] = "Accept-Encoding"
