@@ -106,6 +106,32 @@ def test_messages_queued_before_start_and_beyond_one_batch_all_arrive() -> None:
     anyio.run(main)
 
 
+def test_a_message_its_handler_fails_on_does_not_strand_the_next_ones() -> None:
+    async def main() -> None:
+        async with pair() as (socket, peer, inbox):
+
+            def handle(frames: list[zmq.Frame]) -> None:
+                if frames[-1].bytes == b"bad":
+                    raise ValueError("cannot handle this one")
+                inbox.add(frames)
+
+            reader = LoopSocket(socket.socket, handle)
+            reader.start()
+            try:
+                await introduce(reader, peer)
+                plain_peer: zmq.Socket[bytes] = zmq.Socket.shadow(peer.underlying)
+                for body in (b"1", b"bad", b"2", b"3"):
+                    plain_peer.send_multipart([b"dealer", body])
+                # Blocks the loop: all four arrive behind one signal of the descriptor.
+                time.sleep(0.3)  # noqa: ASYNC251 - on purpose
+                await inbox.wait_for(3)
+            finally:
+                reader.stop()
+            assert inbox.bodies == [b"1", b"2", b"3"]
+
+    anyio.run(main)
+
+
 def test_replies_arriving_while_it_sends_are_not_lost() -> None:
     # An echo peer answers each request at once, so replies arrive while later requests
     # are being sent: each send processes the socket's commands and may take the

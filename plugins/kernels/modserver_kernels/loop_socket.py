@@ -125,6 +125,9 @@ class LoopSocket:
             except zmq.ZMQError as exc:  # closed under us: nothing more to read
                 log.debug("ZMQ socket read stopped: %s", exc)
                 return
-            self._on_message(frames)
+            try:
+                self._on_message(frames)
+            except Exception:  # one bad message must not strand the ones queued after it
+                log.exception("a ZMQ message could not be handled")
         # More may be queued: continue after the other callbacks and tasks had a turn.
         self._schedule_drain()
