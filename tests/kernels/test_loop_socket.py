@@ -197,7 +197,11 @@ def test_a_reply_whose_signal_a_send_took_is_still_read() -> None:
 
 
 def test_a_send_waits_while_the_peer_is_full_and_resumes_when_it_reads() -> None:
+    # 20 MB in all: far more than the sockets' buffers hold while the peer reads nothing.
     count = 200
+
+    def body(number: int) -> bytes:
+        return str(number).encode().ljust(100_000, b".")
 
     async def main() -> None:
         async with pair(high_water_mark=1) as (socket, peer, _received):
@@ -208,7 +212,7 @@ def test_a_send_waits_while_the_peer_is_full_and_resumes_when_it_reads() -> None
             async def send_all() -> None:
                 nonlocal sent
                 for number in range(count):
-                    await socket.send([str(number).encode() * 10_000])
+                    await socket.send([body(number)])
                     sent += 1
 
             async with anyio.create_task_group() as group:
@@ -221,7 +225,7 @@ def test_a_send_waits_while_the_peer_is_full_and_resumes_when_it_reads() -> None
                     while len(bodies) < count:
                         bodies.append((await peer.recv_multipart())[-1])
             assert sent == count
-            assert bodies == [str(n).encode() * 10_000 for n in range(count)]
+            assert bodies == [body(n) for n in range(count)]
 
     anyio.run(main)
 
