@@ -134,3 +134,21 @@ def test_the_favicons_the_pages_link_are_served(client: httpx.Client, name: str)
     response = client.get(f"static/favicons/{name}")
     assert response.status_code == 200
     assert response.content.startswith(b"\x00\x00\x01\x00")  # an ICO file
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("x.mjs", "text/javascript"), ("x.wasm", "application/wasm"), ("x.WOFF2", "font/woff2")],
+)
+def test_frontend_types_do_not_depend_on_the_systems_tables(
+    monkeypatch: pytest.MonkeyPatch, name: str, expected: str
+):
+    # A system whose media-type tables lack these (no /etc/mime.types entry, an old
+    # Python): a browser refuses a module script or a streamed wasm of the wrong type.
+    import mimetypes
+
+    from modserver_lab.static_files import media_type
+
+    monkeypatch.setattr(mimetypes, "guess_type", lambda *args, **kwargs: (None, None))
+    assert media_type(name) == expected
+    assert media_type("x.unknown-kind") == "application/octet-stream"

@@ -43,7 +43,7 @@ class LabPlugin(Plugin):
             import anyio
 
             from modserver_lab.runtime import lab_runtime
-            from modserver_lab.static_files import ready_media_types
+            from modserver_lab.static_files import load_media_types
 
             runtime = lab_runtime(context)
             # Discovery reads hundreds of small files: keep it off the event loop.
@@ -55,7 +55,7 @@ class LabPlugin(Plugin):
             context.warm_up(_import_later("jsonschema"))
             context.warm_up(_import_later("json5"))
             context.warm_up(runtime.compile_templates)
-            context.warm_up(ready_media_types)
+            context.warm_up(load_media_types)
             context.log.info(
                 "JupyterLab %s and Notebook %s; labextensions: %s",
                 frontends.lab_version,

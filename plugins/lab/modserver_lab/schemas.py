@@ -142,7 +142,7 @@ def read_overrides(settings_dir: Path) -> dict[str, Any]:
             continue
         try:
             text = path.read_text(encoding="utf-8")
-            data = _json5_loads(text) if path.suffix == ".json5" else json.loads(text)
+            data = load_json5(text) if path.suffix == ".json5" else json.loads(text)
             if not isinstance(data, dict):
                 raise ValueError("not a JSON object")
         except (OSError, ValueError) as exc:
@@ -177,7 +177,8 @@ def _merge(target: dict[str, Any], changes: Mapping[str, Any]) -> None:
             target[key] = copy.deepcopy(value)
 
 
-def _json5_loads(text: str) -> Any:
+def load_json5(text: str) -> Any:
+    """Parse JSON5 text (json5's errors: ``ValueError``, or ``RecursionError`` when deep)."""
     with late_import("json5"):  # ~6 ms to import: warmed up after the server listens
         import json5
 

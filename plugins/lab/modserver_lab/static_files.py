@@ -21,7 +21,6 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
-from functools import cache
 from pathlib import Path
 
 import anyio
@@ -40,19 +39,26 @@ COMPRESSIBLE = frozenset(
 )
 #: Below this size gzip saves too little to be worth a header and a cache entry.
 MIN_COMPRESS_SIZE = 1024
+OCTET_STREAM = "application/octet-stream"
+
+#: Types the frontends need that some systems' tables lack or get wrong: looked up first,
+#: rather than added to ``mimetypes``' process-wide tables (which other plugins use too).
+FRONTEND_TYPES = {".mjs": "text/javascript", ".wasm": "application/wasm", ".woff2": "font/woff2"}
 
 
-@cache
-def ready_media_types() -> None:
-    """Load the system's media types and add the frontends' own (once per process).
+def media_type(name: str) -> str:
+    """The Content-Type of the asset file ``name``."""
+    suffix = os.path.splitext(name)[1].lower()
+    return FRONTEND_TYPES.get(suffix) or mimetypes.guess_type(name)[0] or OCTET_STREAM
 
-    Called by the lab plugin's warm-up after the server listens (``mimetypes`` reads the
-    system's tables, ~2.5 ms), else by the first asset served.
+
+def load_media_types() -> None:
+    """Read the system's media-type tables now (a warm-up, after the server listens).
+
+    ``mimetypes`` reads them on first use (~2.5 ms of file reads): without this, the first
+    asset served would pay it on the event loop.
     """
-    # add_type loads the tables first if nothing has (init() again would drop others' types).
-    mimetypes.add_type("text/javascript", ".mjs")
-    mimetypes.add_type("application/wasm", ".wasm")
-    mimetypes.add_type("font/woff2", ".woff2")
+    mimetypes.guess_type("index.js")
 
 
 def is_hashed(name: str) -> bool:
@@ -154,8 +160,7 @@ class AssetFiles:
         headers = cache_headers(path.name, stat_result)
         if not_modified(request.headers, headers):
             return Response(status_code=304, headers=headers)
-        ready_media_types()
-        media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        content_type = media_type(path.name)
         if path.suffix in COMPRESSIBLE:
             headers["vary"] = "Accept-Encoding"
             if stat_result.st_size >= MIN_COMPRESS_SIZE and accepts_gzip(request.headers):
@@ -163,9 +168,9 @@ class AssetFiles:
                 headers["content-encoding"] = "gzip"
                 if request.method == "HEAD":
                     headers["content-length"] = str(len(body))
-                    return Response(status_code=200, headers=headers, media_type=media_type)
-                return Response(body, headers=headers, media_type=media_type)
-        return FileResponse(path, headers=headers, media_type=media_type, stat_result=stat_result)
+                    return Response(status_code=200, headers=headers, media_type=content_type)
+                return Response(body, headers=headers, media_type=content_type)
+        return FileResponse(path, headers=headers, media_type=content_type, stat_result=stat_result)
 
     async def _gzip_body(self, path: Path, stat_result: os.stat_result) -> bytes:
         shipped = path.with_name(path.name + ".gz")

@@ -16,7 +16,7 @@ from typing import Any
 
 from modserver.imports import late_import
 
-from modserver_lab.schemas import SchemaCatalog
+from modserver_lab.schemas import SchemaCatalog, load_json5
 from modserver_lab.user_files import UserFolder
 
 log = logging.getLogger("modserver.lab")
@@ -127,11 +127,8 @@ def parse_settings(raw: str) -> dict[str, Any]:
     """Parse settings text (JSON5: comments, trailing commas); empty text means ``{}``."""
     if not raw.strip():
         return {}
-    with late_import("json5"):  # ~6 ms to import: warmed up after the server listens
-        import json5
-
     try:
-        parsed = json5.loads(raw)
+        parsed = load_json5(raw)
     except Exception as exc:  # json5 raises ValueError, and RecursionError for deep input
         raise InvalidSettings(f"Failed parsing settings as JSON5: {exc}") from None
     if not isinstance(parsed, dict):
