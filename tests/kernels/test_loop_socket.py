@@ -9,7 +9,7 @@ comes, and a cell's output or reply would never reach the browser.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import anyio
@@ -19,8 +19,6 @@ import zmq.asyncio
 from modserver_kernels.loop_socket import DRAIN_BATCH, LoopSocket
 
 TIMEOUT = 20
-
-
 PROBE = b"probe"
 
 
@@ -41,14 +39,14 @@ class Inbox:
         self._changed.set()
 
     async def wait_for_probe(self) -> None:
-        with anyio.fail_after(TIMEOUT):
-            while not self.probes:
-                await self._changed.wait()
-                self._changed = anyio.Event()
+        await self._wait_until(lambda: self.probes > 0)
 
     async def wait_for(self, count: int) -> None:
+        await self._wait_until(lambda: len(self.bodies) >= count)
+
+    async def _wait_until(self, done: Callable[[], bool]) -> None:
         with anyio.fail_after(TIMEOUT):
-            while len(self.bodies) < count:
+            while not done():
                 await self._changed.wait()
                 self._changed = anyio.Event()
 
